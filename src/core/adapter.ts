@@ -1,0 +1,117 @@
+import type { Cursor } from './cursor';
+import type { GatewayError } from './errors';
+import type { HttpClient } from './http';
+import type { IdResolver } from './ids';
+import type { Logger } from './logger';
+import type { EntityType, MappedRecord } from './records';
+
+/**
+ * Static description of an adapter (source or sink).
+ *
+ * `configSchema` is a JSON Schema (draft 2020-12) of the adapter instance's `config` block.
+ * Fields holding secrets carry `"x-secret": true`: config loading requires them to be
+ * `${ENV}` references and redaction masks them everywhere.
+ */
+export interface AdapterSpec {
+  /** Registry id, e.g. `netschool-source`, `rest-portal-sink`. */
+  id: string;
+  /** Source system code written into provenance, e.g. `netschool`. */
+  system: string;
+  version: string;
+  kind: 'source' | 'sink';
+  title: string;
+  configSchema: Record<string, unknown>;
+  docsUrl?: string;
+}
+
+/** One stream a source can read. */
+export interface StreamSpec {
+  /** Stream name, e.g. `diary`, `marks`, `students`. */
+  name: string;
+  /** Canonical entities this stream yields. */
+  entities: readonly EntityType[];
+  /** Absent → full refresh each run. */
+  cursorField?: string;
+  description?: string;
+}
+
+/**
+ * Everything an adapter may touch while it runs. Injected, so tests control the clock and
+ * never really sleep.
+ */
+export interface RunContext<C = Record<string, unknown>> {
+  /** The instance config with secrets resolved. Never log it. */
+  config: Readonly<C>;
+  schoolId: string;
+  log: Logger;
+  http: HttpClient;
+  signal: AbortSignal;
+  ids: IdResolver;
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+  /** Lower bound asked for by `sync --since`, if any (ISO date). */
+  since?: string;
+}
+
+export type CheckResult = { ok: true; details?: Record<string, string | number> } | { ok: false; error: GatewayError };
+
+/**
+ * What `read` yields.
+ * - `record`: one mapped record (the pipeline completes and validates it);
+ * - `invalid`: a vendor record the adapter could not map; it is quarantined with its issues
+ *   and the raw record, and the read goes on;
+ * - `checkpoint`: everything yielded before it may be committed together with this cursor.
+ */
+export type SourceMessage =
+  | { kind: 'record'; stream: string; record: MappedRecord }
+  | { kind: 'invalid'; stream: string; sourceId: string; entityType?: EntityType; error: GatewayError; raw?: unknown }
+  | { kind: 'checkpoint'; stream: string; cursor: Cursor };
+
+export interface SourceAdapter<C = Record<string, unknown>> {
+  readonly spec: AdapterSpec;
+  readonly streams: readonly StreamSpec[];
+  /** A cheap authenticated call; no data read. Bad credentials → `{ok:false}` with a permanent error. */
+  check(ctx: RunContext<C>): Promise<CheckResult>;
+  /**
+   * Reads one stream from `from` (null = from the beginning). Yields records in cursor order
+   * where the API allows and a checkpoint at page boundaries (at least one per read that
+   * yielded records). A cursor from the future yields nothing and no error.
+   * Whole-read failures throw GatewayError; one bad vendor record yields `invalid` instead.
+   */
+  read(ctx: RunContext<C>, stream: string, from: Cursor | null): AsyncIterable<SourceMessage>;
+  /** Optional clean-up (log out of the journal). Called once after all streams were read. */
+  close?(ctx: RunContext<C>): Promise<void>;
+}
+
+/** One item handed to a sink. `key` is the idempotency key, stable across retries and replays. */
+export interface DeliveryItem {
+  deliveryId: number;
+  key: string;
+  recordId: string;
+  entityType: EntityType;
+  schoolId: string;
+  revision: number;
+  contentHash: string;
+  status: 'active' | 'tobedeleted';
+  /** The canonical record. */
+  payload: Record<string, unknown>;
+  /** 1 for the first attempt. */
+  attempt: number;
+}
+
+export type DeliveryOutcome =
+  | { deliveryId: number; status: 'delivered'; remoteRef?: string; duplicate?: boolean }
+  | { deliveryId: number; status: 'failed'; error: GatewayError };
+
+export interface SinkAdapter<C = Record<string, unknown>> {
+  readonly spec: AdapterSpec;
+  check(ctx: RunContext<C>): Promise<CheckResult>;
+  /**
+   * Delivers a batch. Returns one outcome per item (per-item rejections are outcomes, never
+   * throws). A whole-batch failure (auth, destination down) throws a GatewayError, and every
+   * item of the batch is treated as failed with it.
+   */
+  push(ctx: RunContext<C>, batch: readonly DeliveryItem[]): Promise<DeliveryOutcome[]>;
+  /** Entities this sink takes; absent = all. */
+  readonly accepts?: readonly EntityType[];
+}

@@ -1,0 +1,32 @@
+/**
+ * The delivery state machine (pg-boss style: a small persisted enum, the policy on each row).
+ *
+ *   pending ─claim─▶ in_flight ─ok─▶ delivered
+ *                       │  └─item rejected─▶ rejected
+ *                       └─failed─▶ retry_wait ─due─▶ in_flight … ─attempts exhausted─▶ dead
+ *   pending | retry_wait ─newer version queued─▶ superseded
+ *   dead | rejected ─operator replay─▶ pending (or superseded, when a newer version exists)
+ *   in_flight ─lease expired (crash)─▶ retry_wait
+ */
+export const DELIVERY_STATES = [
+  'pending', 'in_flight', 'delivered', 'retry_wait', 'dead', 'rejected', 'superseded',
+] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+export const ALLOWED_TRANSITIONS: Readonly<Record<DeliveryState, readonly DeliveryState[]>> = {
+  pending: ['in_flight', 'superseded'],
+  in_flight: ['delivered', 'retry_wait', 'dead', 'rejected'],
+  retry_wait: ['in_flight', 'superseded', 'dead'],
+  delivered: [],
+  dead: ['pending', 'superseded'],
+  rejected: ['pending', 'superseded'],
+  superseded: [],
+};
+
+export function canTransition(from: DeliveryState, to: DeliveryState): boolean {
+  return ALLOWED_TRANSITIONS[from].includes(to);
+}
+
+export const TERMINAL_STATES: readonly DeliveryState[] = ['delivered', 'superseded'];
+/** States an operator may replay. */
+export const REPLAYABLE_STATES: readonly DeliveryState[] = ['dead', 'rejected'];

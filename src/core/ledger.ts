@@ -1,0 +1,291 @@
+/**
+ * The storage contract of the ledger.
+ *
+ * Everything outside `src/ledger/` talks to storage only through this interface, so the
+ * embedded SQLite ledger (`src/ledger/sqlite/`) and a shared PostgreSQL ledger can serve the
+ * same gateway. All methods are async for that reason, even where SQLite is synchronous.
+ * Times are ISO 8601 UTC strings; the caller passes `now` so tests control the clock.
+ */
+import type { Cursor } from './cursor';
+import type { DeliveryState } from './delivery-states';
+import type { DeliveryItem } from './adapter';
+import type { Issue, SerializedError } from './errors';
+import type { ErrorCode } from './error-codes';
+import type { EntityType, RecordStatus } from './records';
+
+/** A canonical record ready to store: envelope columns plus the serialised record. */
+export interface PreparedRecord {
+  id: string;
+  entityType: EntityType;
+  schoolId: string;
+  sourceSystem: string;
+  sourceId: string;
+  status: RecordStatus;
+  contentHash: string;
+  dateLastModified: string;
+  sourceModifiedAt?: string;
+  sourceCreatedAt?: string;
+  /** JSON of the complete canonical record without `revision` (the ledger stamps it). */
+  body: string;
+}
+
+export interface QuarantineInput {
+  stream: string;
+  sourceId: string;
+  entityType?: EntityType;
+  errorCode: ErrorCode;
+  message: string;
+  issues: Issue[];
+  /** The vendor record or the mapped record as received. Kept for the operator; never logged. */
+  raw: unknown;
+}
+
+/** Where records of one batch must be delivered. */
+export interface SinkRoute {
+  sinkId: string;
+  /** Entity types the sink takes; absent = all. */
+  accepts?: readonly EntityType[];
+  maxAttempts: number;
+}
+
+export interface IngestBatch {
+  runId: string;
+  schoolId: string;
+  /** Adapter instance id from the config (e.g. `netschool`), not the adapter type. */
+  sourceInstance: string;
+  stream: string;
+  /** Only records whose content hash differs from the stored one cause writes. */
+  records: PreparedRecord[];
+  quarantine: QuarantineInput[];
+  /** Committed in the same transaction as the records. */
+  checkpoint?: Cursor;
+  routes: readonly SinkRoute[];
+  now: string;
+}
+
+export interface IngestResult {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  quarantined: number;
+  enqueued: number;
+  superseded: number;
+}
+
+export interface StoredRecord {
+  id: string;
+  entityType: EntityType;
+  schoolId: string;
+  sourceSystem: string;
+  sourceInstance: string;
+  sourceId: string;
+  status: RecordStatus;
+  revision: number;
+  contentHash: string;
+  dateLastModified: string;
+  sourceModifiedAt?: string;
+  sourceCreatedAt?: string;
+  /** When the gateway first took this record in. */
+  firstSeenAt: string;
+  /** The canonical record with `revision` filled in. */
+  record: Record<string, unknown>;
+}
+
+export interface RecordVersion {
+  recordId: string;
+  revision: number;
+  contentHash: string;
+  status: RecordStatus;
+  runId: string;
+  ingestedAt: string;
+  record: Record<string, unknown>;
+}
+
+export interface RecordFilter {
+  schoolId?: string;
+  entityType?: EntityType;
+  /** Records whose current revision is greater than this (watermark export). */
+  afterRevision?: number;
+  limit?: number;
+}
+
+export interface DeliveryResult {
+  deliveryId: number;
+  to: Extract<DeliveryState, 'delivered' | 'retry_wait' | 'dead' | 'rejected'>;
+  /** Required with `retry_wait`. */
+  nextAttemptAt?: string;
+  error?: SerializedError;
+  remoteRef?: string;
+  durationMs: number;
+}
+
+export interface DeliveryView {
+  id: number;
+  sinkId: string;
+  recordId: string;
+  entityType: EntityType;
+  schoolId: string;
+  revision: number;
+  idempotencyKey: string;
+  state: DeliveryState;
+  attempts: number;
+  maxAttempts: number;
+  nextAttemptAt?: string;
+  lastError?: SerializedError;
+  remoteRef?: string;
+  createdAt: string;
+  updatedAt: string;
+  deliveredAt?: string;
+}
+
+export interface DeliveryAttempt {
+  deliveryId: number;
+  attempt: number;
+  fromState: DeliveryState;
+  toState: DeliveryState;
+  at: string;
+  durationMs?: number;
+  errorCode?: string;
+  errorClass?: string;
+  message?: string;
+  /** `gateway`, or the operator who replayed. */
+  actor: string;
+}
+
+export interface DeliveryFilter {
+  ids?: number[];
+  state?: DeliveryState;
+  sinkId?: string;
+  schoolId?: string;
+  /** created_at window, inclusive. */
+  from?: string;
+  to?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface QuarantineEntry {
+  id: number;
+  schoolId: string;
+  sourceInstance: string;
+  stream: string;
+  sourceId: string;
+  entityType?: EntityType;
+  errorCode: string;
+  message: string;
+  issues: Issue[];
+  raw: unknown;
+  runId: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  seenCount: number;
+  /** Set when a valid version of the same record was later taken in. */
+  resolvedAt?: string;
+}
+
+export interface QuarantineFilter {
+  schoolId?: string;
+  includeResolved?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
+export type RunStatus = 'running' | 'ok' | 'partial' | 'failed';
+
+export interface RunCounts {
+  read: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  quarantined: number;
+  enqueued: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  schoolId: string;
+  sourceInstance: string;
+  trigger: 'schedule' | 'manual' | 'startup';
+  startedAt: string;
+  finishedAt?: string;
+  status: RunStatus;
+  counts: RunCounts;
+  /** Per stream: `ok`, or the error that stopped it. */
+  streams?: Record<string, 'ok' | SerializedError>;
+  error?: SerializedError;
+}
+
+export interface CursorRow {
+  schoolId: string;
+  sourceInstance: string;
+  stream: string;
+  cursor: Cursor;
+  updatedAt: string;
+}
+
+export interface LedgerStats {
+  records: number;
+  quarantineOpen: number;
+  deliveries: Record<DeliveryState, number>;
+  /** Created-at of the oldest delivery still pending or waiting to retry. */
+  oldestPendingAt?: string;
+}
+
+export interface Ledger {
+  /** Applies pending migrations; refuses a ledger newer than this code (GW_LEDGER_MIGRATION). */
+  migrate(): Promise<{ from: number; to: number }>;
+  close(): Promise<void>;
+
+  // --- intake -------------------------------------------------------------------------
+  /** Current content hash of each id that is stored (ids not stored are absent). */
+  currentHashes(ids: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * One transaction: store changed records as new versions (each gets a new revision),
+   * queue one delivery per (route, record version) and supersede older queued versions,
+   * store quarantine entries (re-seen entries are counted, not duplicated), resolve
+   * quarantine entries of records now valid, and move the cursor to `checkpoint`.
+   */
+  ingest(batch: IngestBatch): Promise<IngestResult>;
+  getCursor(schoolId: string, sourceInstance: string, stream: string): Promise<Cursor | null>;
+  listCursors(schoolId?: string): Promise<CursorRow[]>;
+
+  // --- records ------------------------------------------------------------------------
+  getRecord(id: string): Promise<StoredRecord | undefined>;
+  getRecordHistory(id: string): Promise<RecordVersion[]>;
+  listRecords(filter: RecordFilter): Promise<StoredRecord[]>;
+
+  // --- deliveries ---------------------------------------------------------------------
+  /**
+   * Moves up to `limit` due deliveries of one sink (pending, or retry_wait whose time has
+   * come) to in_flight with a lease, oldest first, never two versions of one record at once,
+   * and returns them with their payloads.
+   */
+  claimDeliveries(opts: { sinkId: string; limit: number; now: string; leaseMs: number; owner: string }): Promise<DeliveryItem[]>;
+  /** Applies outcomes of in-flight deliveries (each a checked transition plus one attempt row). */
+  completeDeliveries(results: readonly DeliveryResult[], now: string): Promise<void>;
+  /** Returns in-flight deliveries whose lease expired (or all, after a restart) to retry_wait. */
+  recoverInFlight(opts: { now: string; all?: boolean }): Promise<number>;
+  /** Operator replay of dead or rejected deliveries; returns how many were re-queued. */
+  replayDeliveries(filter: DeliveryFilter, actor: string, now: string): Promise<{ replayed: number; superseded: number }>;
+  listDeliveries(filter: DeliveryFilter): Promise<DeliveryView[]>;
+  getDelivery(id: number): Promise<(DeliveryView & { attemptLog: DeliveryAttempt[] }) | undefined>;
+  /** Earliest next_attempt_at among retry_wait deliveries of a sink (for the delivery loop's sleep). */
+  nextDueAt(sinkId: string): Promise<string | undefined>;
+
+  // --- quarantine ---------------------------------------------------------------------
+  listQuarantine(filter: QuarantineFilter): Promise<QuarantineEntry[]>;
+  getQuarantine(id: number): Promise<QuarantineEntry | undefined>;
+
+  // --- runs and locks -----------------------------------------------------------------
+  startRun(run: Omit<RunSummary, 'status' | 'counts' | 'finishedAt'>): Promise<void>;
+  finishRun(runId: string, result: Pick<RunSummary, 'finishedAt' | 'status' | 'counts' | 'streams' | 'error'>): Promise<void>;
+  listRuns(filter: { schoolId?: string; sourceInstance?: string; limit?: number }): Promise<RunSummary[]>;
+  /** Takes a named lock until `until` unless someone else holds an unexpired one. */
+  tryLock(name: string, owner: string, until: string, now: string): Promise<boolean>;
+  unlock(name: string, owner: string): Promise<void>;
+
+  // --- observation --------------------------------------------------------------------
+  stats(): Promise<LedgerStats>;
+  /** Problems found by a full consistency check (empty = consistent). For tests and `status --verify`. */
+  verify(): Promise<string[]>;
+}
