@@ -1,0 +1,244 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { DELIVERY_STATES, type DeliveryState } from '../core/delivery-states';
+import { GatewayError } from '../core/errors';
+import { ERROR_CODES } from '../core/error-codes';
+import { SIMULATORS, SINKS, SOURCES } from '../runtime/registry';
+import { EXIT, printJson, printTable, reportError } from './output';
+import { DEFAULT_CONFIG, createGateway, makeLogger, openConfiguredLedger, readValidatedConfig } from './context';
+import { runCommand } from './run';
+import { simulateCommand } from './simulate';
+
+interface GlobalOpts { config: string; json?: boolean }
+
+const program = new Command();
+program
+  .name('diary-gateway')
+  .description('Diary Exchange Gateway: takes in school e-journal data, normalizes it to the canonical diary schema,\n'
+    + 'keeps it in a ledger and delivers it to portals with retries, dead letters and replay.')
+  .option('-c, --config <file>', 'gateway configuration file (env DIARY_GATEWAY_CONFIG)', DEFAULT_CONFIG)
+  .option('--json', 'machine-readable JSON output')
+  .showHelpAfterError()
+  .addHelpText('after', `
+Adapters:   sources: ${Object.keys(SOURCES).join(', ')}; sinks: ${Object.keys(SINKS).join(', ')}
+Simulators: ${Object.keys(SIMULATORS).join(', ')}
+Exit codes: 0 ok · 1 internal error · 2 bad usage or invalid configuration · 3 a source or sink failed
+            · 4 done, but something needs attention (partial sync, dead deliveries, open quarantine)
+Environment: DIARY_GATEWAY_CONFIG (config file), DIARY_GATEWAY_ADMIN_TOKENS (comma-separated admin API
+            bearer tokens), and whatever \${NAME} secret references the config uses.
+Examples:
+  diary-gateway run                                 # scheduler + delivery + admin API (Ctrl-C stops)
+  diary-gateway validate-config -c config/prod.json
+  diary-gateway sync demo-school --stream diary --since 2026-09-01
+  diary-gateway deliveries --state dead --json
+  diary-gateway replay --all-dead
+  diary-gateway simulate netschool --port 8701`);
+
+const globals = (): GlobalOpts => program.opts<GlobalOpts>();
+const exit = (code: number): void => { process.exitCode = code; };
+
+program.command('run')
+  .description('run the gateway: scheduled syncs, delivery workers and the admin API, until Ctrl-C')
+  .option('--no-simulators', 'do not start the simulators the config lists')
+  .option('--summary-every <seconds>', 'print a one-line summary this often (0 = never)', '30')
+  .action(async (o: { simulators: boolean; summaryEvery: string }) => {
+    exit(await runCommand(globals().config, { simulators: o.simulators, summaryEverySec: Number(o.summaryEvery) }));
+  });
+
+program.command('validate-config')
+  .description('validate the configuration file and every adapter config block; list every problem with its path')
+  .action(() => {
+    const g = globals();
+    try {
+      const cfg = readValidatedConfig(g.config);
+      const summary = {
+        ok: true, config: g.config, schools: cfg.schools.map((s) => ({ id: s.id, sources: s.sources.map((x) => `${x.id} (${x.adapter})`), sinks: s.sinks })),
+        sinks: cfg.sinks.map((s) => `${s.id} (${s.adapter})`),
+      };
+      if (g.json) printJson(summary);
+      else process.stdout.write(`${g.config}: valid (${cfg.schools.length} school(s), ${cfg.sinks.length} sink(s))\n`);
+      exit(EXIT.ok);
+    } catch (e) { exit(reportError(e, !!g.json)); }
+  });
+
+program.command('check <school>')
+  .description('check that each source of a school accepts its credentials (a cheap authenticated call)')
+  .action(async (school: string) => {
+    const g = globals();
+    const logger = makeLogger('warn', 'json');
+    let gw;
+    try {
+      gw = await createGateway(g.config, logger);
+      const results = [];
+      for (const r of gw.findRunner(school)) {
+        const res = await r.check();
+        results.push({ source: r.inst.instanceId, adapter: r.inst.adapterId, ok: res.ok, ...(res.ok ? {} : { error: res.error.toJSON() }) });
+      }
+      if (g.json) printJson({ school, results });
+      else for (const r of results) process.stdout.write(`${school}/${r.source} (${r.adapter}): ${r.ok ? 'ok' : `FAILED ${r.error?.code}: ${r.error?.message}\n  what to do: ${r.error?.remedy}`}\n`);
+      exit(results.every((r) => r.ok) ? EXIT.ok : EXIT.failed);
+    } catch (e) { exit(reportError(e, !!g.json)); } finally { await gw?.stop(); await logger.close(); }
+  });
+
+program.command('sync <school>')
+  .description('sync one school now (all its sources, or --source), then deliver what was queued')
+  .option('--source <id>', 'only this source instance')
+  .option('--stream <name...>', 'only these streams')
+  .option('--since <date>', 'ignore stored cursors and read from this date (YYYY-MM-DD)')
+  .option('--no-deliver', 'take in only; leave deliveries queued for `run`')
+  .action(async (school: string, o: { source?: string; stream?: string[]; since?: string; deliver: boolean }) => {
+    const g = globals();
+    const logger = makeLogger('warn', 'json');
+    let gw;
+    try {
+      if (o.since && !/^\d{4}-\d{2}-\d{2}$/.test(o.since)) throw new GatewayError('GW_API_BAD_REQUEST', `--since must be YYYY-MM-DD, got ${o.since}`);
+      gw = await createGateway(g.config, logger);
+      const runs = [];
+      for (const r of gw.findRunner(school, o.source)) {
+        const s = await r.sync({ trigger: 'manual', ...(o.stream ? { streams: o.stream } : {}), ...(o.since ? { since: o.since } : {}) });
+        if (s) runs.push(s);
+      }
+      let delivered = 0;
+      if (o.deliver) for (const w of gw.workers.values()) { let n; while ((n = await w.tick()) > 0) delivered += n; }
+      const stats = await gw.ledger.stats();
+      if (g.json) printJson({ school, runs, deliveriesAttempted: delivered, deliveries: stats.deliveries });
+      else {
+        for (const r of runs) {
+          process.stdout.write(`${school}/${r.sourceInstance}: ${r.status} — read ${r.counts.read}, new ${r.counts.inserted}, changed ${r.counts.updated}, unchanged ${r.counts.unchanged}, quarantined ${r.counts.quarantined}, queued ${r.counts.enqueued}\n`);
+          if (r.error) process.stdout.write(`  ${r.error.code}: ${r.error.message}\n  what to do: ${r.error.remedy}\n`);
+        }
+        process.stdout.write(`deliveries: ${Object.entries(stats.deliveries).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}\n`);
+      }
+      const worst = runs.some((r) => r.status === 'failed') ? EXIT.failed : runs.some((r) => r.status === 'partial' || r.counts.quarantined > 0) ? EXIT.attention : EXIT.ok;
+      exit(worst);
+    } catch (e) { exit(reportError(e, !!g.json)); } finally { await gw?.stop(); await logger.close(); }
+  });
+
+program.command('status')
+  .description('per school and source: last run, cursors, counts; ledger totals')
+  .option('--verify', 'also run a full ledger consistency check')
+  .option('--strict', 'exit 4 when there are dead deliveries or open quarantine')
+  .action(async (o: { verify?: boolean; strict?: boolean }) => {
+    const g = globals();
+    try {
+      const { ledger, config } = await openConfiguredLedger(g.config);
+      try {
+        const stats = await ledger.stats();
+        const sources = [];
+        for (const s of config.schools) for (const src of s.sources) {
+          const [last] = await ledger.listRuns({ schoolId: s.id, sourceInstance: src.id, limit: 1 });
+          const cursors = (await ledger.listCursors(s.id)).filter((c) => c.sourceInstance === src.id);
+          sources.push({ school: s.id, source: src.id, adapter: src.adapter, schedule: src.schedule, lastRun: last ?? null, cursors });
+        }
+        const problems = o.verify ? await ledger.verify() : undefined;
+        if (g.json) printJson({ stats, sources, ...(problems ? { problems } : {}) });
+        else {
+          process.stdout.write(`records ${stats.records} · open quarantine ${stats.quarantineOpen} · deliveries ${Object.entries(stats.deliveries).map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
+          if (stats.oldestPendingAt) process.stdout.write(`oldest pending delivery since ${stats.oldestPendingAt}\n`);
+          printTable(sources.map((x) => ({
+            school: x.school, source: x.source, schedule: x.schedule, lastRun: x.lastRun?.startedAt, status: x.lastRun?.status,
+            read: x.lastRun?.counts.read, new: x.lastRun?.counts.inserted, quarantined: x.lastRun?.counts.quarantined, error: x.lastRun?.error?.code,
+          })), ['school', 'source', 'schedule', 'lastRun', 'status', 'read', 'new', 'quarantined', 'error']);
+          if (problems) process.stdout.write(problems.length === 0 ? 'ledger consistent\n' : `ledger problems:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+        }
+        if (problems && problems.length > 0) exit(EXIT.failed);
+        else exit(o.strict && (stats.deliveries.dead > 0 || stats.quarantineOpen > 0) ? EXIT.attention : EXIT.ok);
+      } finally { await ledger.close(); }
+    } catch (e) { exit(reportError(e, !!g.json)); }
+  });
+
+program.command('deliveries')
+  .description('list deliveries (newest first)')
+  .addOption(new Option('--state <state>', 'only this state').choices([...DELIVERY_STATES]))
+  .option('--sink <id>', 'only this sink')
+  .option('--school <id>', 'only this school')
+  .option('--limit <n>', 'at most n rows', '50')
+  .action(async (o: { state?: DeliveryState; sink?: string; school?: string; limit: string }) => {
+    const g = globals();
+    try {
+      const { ledger } = await openConfiguredLedger(g.config);
+      try {
+        const rows = await ledger.listDeliveries({ ...(o.state ? { state: o.state } : {}), ...(o.sink ? { sinkId: o.sink } : {}), ...(o.school ? { schoolId: o.school } : {}), limit: Number(o.limit) });
+        if (g.json) printJson(rows);
+        else printTable(rows.map((d) => ({ id: d.id, sink: d.sinkId, school: d.schoolId, entity: d.entityType, rev: d.revision, state: d.state, attempts: `${d.attempts}/${d.maxAttempts}`, next: d.nextAttemptAt, lastError: d.lastError ? `${d.lastError.code}: ${d.lastError.message}` : '' })),
+          ['id', 'sink', 'school', 'entity', 'rev', 'state', 'attempts', 'next', 'lastError']);
+        exit(EXIT.ok);
+      } finally { await ledger.close(); }
+    } catch (e) { exit(reportError(e, !!g.json)); }
+  });
+
+program.command('replay [deliveryId]')
+  .description('re-queue a dead or rejected delivery, or all dead ones (--all-dead), optionally by school, sink or time window')
+  .option('--all-dead', 'replay every dead delivery matching the filters')
+  .option('--rejected', 'with --all-dead: replay rejected deliveries instead of dead ones')
+  .option('--school <id>').option('--sink <id>')
+  .option('--from <iso>', 'created at or after').option('--to <iso>', 'created at or before')
+  .action(async (id: string | undefined, o: { allDead?: boolean; rejected?: boolean; school?: string; sink?: string; from?: string; to?: string }) => {
+    const g = globals();
+    try {
+      if (!id && !o.allDead) throw new GatewayError('GW_API_BAD_REQUEST', 'give a delivery id or --all-dead');
+      if (id && !/^\d+$/.test(id)) throw new GatewayError('GW_API_BAD_REQUEST', `delivery id must be a number, got ${id}`);
+      const { ledger } = await openConfiguredLedger(g.config);
+      try {
+        const filter = id ? { ids: [Number(id)] } : {
+          state: (o.rejected ? 'rejected' : 'dead') as DeliveryState,
+          ...(o.school ? { schoolId: o.school } : {}), ...(o.sink ? { sinkId: o.sink } : {}), ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}),
+        };
+        const res = await ledger.replayDeliveries(filter, `cli:${process.env.USER ?? 'operator'}`, new Date().toISOString());
+        if (g.json) printJson(res);
+        else process.stdout.write(`replayed ${res.replayed}, superseded by newer versions ${res.superseded}; a running gateway delivers them on its next poll\n`);
+        exit(id && res.replayed + res.superseded === 0 ? EXIT.failed : EXIT.ok);
+      } finally { await ledger.close(); }
+    } catch (e) { exit(reportError(e, !!g.json)); }
+  });
+
+const q = program.command('quarantine').description('records that failed validation or mapping');
+q.command('list')
+  .option('--school <id>').option('--all', 'include resolved entries').option('--limit <n>', 'at most n rows', '50')
+  .action(async (o: { school?: string; all?: boolean; limit: string }) => {
+    const g = globals();
+    try {
+      const { ledger } = await openConfiguredLedger(g.config);
+      try {
+        const rows = await ledger.listQuarantine({ ...(o.school ? { schoolId: o.school } : {}), includeResolved: !!o.all, limit: Number(o.limit) });
+        if (g.json) printJson(rows.map(({ raw: _raw, ...r }) => r));
+        else printTable(rows.map((r) => ({ id: r.id, school: r.schoolId, source: r.sourceInstance, stream: r.stream, record: `${r.entityType ?? '?'} ${r.sourceId}`, code: r.errorCode, fields: r.issues.map((i) => i.path).join(' '), seen: r.seenCount, resolved: r.resolvedAt ?? '' })),
+          ['id', 'school', 'source', 'stream', 'record', 'code', 'fields', 'seen', 'resolved']);
+        exit(EXIT.ok);
+      } finally { await ledger.close(); }
+    } catch (e) { exit(reportError(e, !!g.json)); }
+  });
+q.command('show <id>')
+  .description('one quarantined record with every failing path and the record as received')
+  .action(async (id: string) => {
+    const g = globals();
+    try {
+      const { ledger } = await openConfiguredLedger(g.config);
+      try {
+        const entry = /^\d+$/.test(id) ? await ledger.getQuarantine(Number(id)) : undefined;
+        if (!entry) throw new GatewayError('GW_API_NOT_FOUND', `no quarantine entry ${id}`);
+        if (g.json) printJson(entry);
+        else {
+          process.stdout.write(`#${entry.id} school ${entry.schoolId}, source ${entry.sourceInstance}, stream ${entry.stream}, ${entry.entityType ?? 'record'} ${entry.sourceId}\n`);
+          process.stdout.write(`${entry.errorCode}: ${entry.message}\nwhat to do: ${ERROR_CODES[entry.errorCode as keyof typeof ERROR_CODES]?.remedy ?? ''}\n`);
+          for (const i of entry.issues) process.stdout.write(`  ${i.path || '/'}: ${i.message}\n`);
+          process.stdout.write(`first seen ${entry.firstSeenAt}, last seen ${entry.lastSeenAt} (${entry.seenCount}×)${entry.resolvedAt ? `, resolved ${entry.resolvedAt}` : ''}\nrecord as received:\n${JSON.stringify(entry.raw, null, 2)}\n`);
+        }
+        exit(EXIT.ok);
+      } finally { await ledger.close(); }
+    } catch (e) { exit(reportError(e, !!g.json)); }
+  });
+
+program.command('simulate <system>')
+  .description(`start one simulator standalone with demo data (${Object.keys(SIMULATORS).join(', ')}) and print its address and demo credentials`)
+  .option('-p, --port <n>', 'port (0 = any free port)', '0')
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
+  .option('--seed <n>', 'demo data seed', '1')
+  .option('--live', 'keep adding new data over time')
+  .action(async (system: string, o: { port: string; host: string; seed: string; live?: boolean }) => {
+    exit(await simulateCommand(system, { port: Number(o.port), host: o.host, seed: Number(o.seed), live: !!o.live, json: !!globals().json }));
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.exitCode = reportError(e, !!program.opts<GlobalOpts>().json);
+});

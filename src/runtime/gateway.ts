@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import type { RunContext, SinkAdapter } from '../core/adapter';
+import { GatewayError } from '../core/errors';
+import { DEFAULT_ID_NAMESPACE, makeIdResolver } from '../core/ids';
+import type { Ledger, SinkRoute } from '../core/ledger';
+import type { Logger } from '../core/logger';
+import type { SimulatorHandle } from '../core/simulator';
+import type { GatewayConfig } from '../infra/config';
+import { resolveSecrets, validateConfig } from '../infra/config';
+import { createHttpClient } from '../infra/http-client';
+import type { GatewayMetrics } from '../infra/metrics';
+import { createMetrics } from '../infra/metrics';
+import { getCanonicalValidator } from '../infra/schemas';
+import { openLedger } from '../ledger';
+import { DeliveryWorker } from '../pipeline/deliver';
+import { systemClock, type Clock } from './clock';
+import { SIMULATORS, SINKS, SOURCES, specOf } from './registry';
+import { Scheduler } from './scheduler';
+import { SourceRunner, type SourceInstance } from './source-runner';
+
+export interface GatewayOptions {
+  /** Parsed config file content (not yet validated). */
+  rawConfig: unknown;
+  /** Folder the config file is in: relative ledger paths resolve against the working directory. */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  log: Logger;
+  /** Learns secret values as soon as they are resolved, so the logger can mask them. */
+  addSecrets?(values: readonly string[]): void;
+  clock?: Clock;
+  /** Start embedded simulators listed in the config (default true). */
+  simulators?: boolean;
+}
+
+/**
+ * Everything a running gateway holds: ledger, runners, delivery workers, scheduler.
+ * Built from config; `start()` begins scheduling and delivering; `stop()` shuts down
+ * gracefully (stop intake, finish the batch in flight, close the ledger).
+ */
+export class Gateway {
+  readonly runners: SourceRunner[] = [];
+  readonly workers = new Map<string, DeliveryWorker<Record<string, unknown>>>();
+  readonly scheduler: Scheduler;
+  readonly metrics: GatewayMetrics;
+  readonly owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly stopController = new AbortController();
+  private started = false;
+  private stopped = false;
+
+  private constructor(
+    readonly config: GatewayConfig,
+    readonly ledger: Ledger,
+    readonly simulators: SimulatorHandle[],
+    readonly log: Logger,
+    readonly clock: Clock,
+  ) {
+    this.scheduler = new Scheduler(log, config.gateway.scheduleJitterMs);
+    this.metrics = createMetrics({ ledger, now: () => clock.now() });
+  }
+
+  /** Validates config, starts embedded simulators, resolves secrets, opens and migrates the ledger. */
+  static async create(opts: GatewayOptions): Promise<Gateway> {
+    const log = opts.log;
+    const clock = opts.clock ?? systemClock;
+    const env = { ...(opts.env ?? process.env) };
+    const validated = validateConfig(opts.rawConfig, specOf);
+    const sims: SimulatorHandle[] = [];
+    if (opts.simulators !== false) {
+      for (const s of validated.simulators ?? []) {
+        const factory = SIMULATORS[s.system];
+        if (!factory) throw new GatewayError('GW_ADAPTER_UNKNOWN', `unknown simulator ${s.system}`);
+        const h = await factory.start({ port: s.port ?? 0, host: '127.0.0.1', ...(s.live !== undefined ? { live: s.live } : {}), ...(s.seed !== undefined ? { seed: s.seed } : {}), log: log.child({ simulator: s.system }) });
+        sims.push(h);
+        for (const [k, v] of Object.entries(h.env)) if (env[k] === undefined) env[k] = v;
+      }
+    }
+    try {
+      const { config, secretValues } = resolveSecrets(validated, env);
+      opts.addSecrets?.(secretValues);
+      const ledgerCfg = config.gateway.ledger;
+      const ledger = openLedger({ driver: 'sqlite', path: ledgerCfg.path === ':memory:' ? ':memory:' : path.resolve(opts.cwd ?? process.cwd(), ledgerCfg.path) });
+      const mig = await ledger.migrate();
+      if (mig.from !== mig.to) log.info('ledger migrated', { from: mig.from, to: mig.to });
+      const gw = new Gateway(config, ledger, sims, log, clock);
+      gw.build();
+      const recovered = await ledger.recoverInFlight({ now: clock.now().toISOString(), all: true });
+      if (recovered > 0) log.warn('deliveries recovered after restart', { count: recovered });
+      return gw;
+    } catch (e) {
+      await Promise.all(sims.map((s) => s.close().catch(() => undefined)));
+      throw e;
+    }
+  }
+
+  private build(): void {
+    const cfg = this.config;
+    const idNamespace = cfg.gateway.idNamespace ?? DEFAULT_ID_NAMESPACE;
+    const validator = getCanonicalValidator();
+    const policy = cfg.gateway.delivery;
+    for (const s of cfg.sinks) {
+      const adapter = SINKS[s.adapter] as SinkAdapter<Record<string, unknown>> | undefined;
+      if (!adapter) throw new GatewayError('GW_ADAPTER_UNKNOWN', `sink ${s.id}: unknown adapter ${s.adapter}`);
+      const merged = { ...policy, ...(s.delivery ?? {}) };
+      const log = this.log.child({ sink: s.id });
+      const signal = this.stopController.signal;
+      const ctx: RunContext<Record<string, unknown>> = {
+        config: s.config, schoolId: '*', log, signal,
+        http: createHttpClient({ log, side: 'sink', signal, now: () => this.clock.now(), sleep: (ms) => this.clock.sleep(ms, signal), maxAttempts: 1 }),
+        ids: makeIdResolver(idNamespace, adapter.spec.system, '*'),
+        now: () => this.clock.now(), sleep: (ms) => this.clock.sleep(ms, signal),
+      };
+      this.workers.set(s.id, new DeliveryWorker({
+        sinkId: s.id, adapter, ctx, ledger: this.ledger, log, owner: this.owner,
+        now: () => this.clock.now(), sleep: (ms) => this.clock.sleep(ms, signal),
+        policy: {
+          batchSize: merged.batchSize, maxAttempts: merged.maxAttempts, leaseMs: merged.leaseMs, pollIntervalMs: merged.pollIntervalMs,
+          backoff: { baseMs: merged.backoffBaseMs, capMs: merged.backoffCapMs },
+        },
+        observer: {
+          delivered: (sink, outcome, n) => this.metrics.deliveries.inc({ sink, outcome }, n),
+        },
+      }));
+    }
+    for (const school of cfg.schools) {
+      const routes: SinkRoute[] = school.sinks.map((sinkId) => {
+        const s = cfg.sinks.find((x) => x.id === sinkId);
+        const adapter = s ? SINKS[s.adapter] : undefined;
+        return {
+          sinkId, maxAttempts: s?.delivery?.maxAttempts ?? policy.maxAttempts,
+          ...(adapter?.accepts ? { accepts: adapter.accepts } : {}),
+        };
+      });
+      for (const src of school.sources) {
+        const adapter = SOURCES[src.adapter];
+        if (!adapter) throw new GatewayError('GW_ADAPTER_UNKNOWN', `school ${school.id}, source ${src.id}: unknown adapter ${src.adapter}`);
+        const inst: SourceInstance = {
+          schoolId: school.id, schoolName: school.name, instanceId: src.id, adapterId: src.adapter, adapter,
+          config: src.config, streams: src.streams ?? adapter.streams.map((s) => s.name), routes,
+          ...(src.schedule ? { schedule: src.schedule } : {}),
+        };
+        this.runners.push(new SourceRunner(inst, {
+          ledger: this.ledger, validator, log: this.log, clock: this.clock, idNamespace, owner: this.owner,
+          onEnqueued: () => { for (const w of this.workers.values()) w.poke(); },
+          observer: {
+            counted: (schoolId, source, result, n) => { if (n > 0) this.metrics.recordsIn.inc({ school: schoolId, source, result }, n); },
+            runFinished: (schoolId, source, status, seconds) => {
+              this.metrics.runs.inc({ school: schoolId, source, status });
+              this.metrics.runDuration.observe({ school: schoolId, source, status }, seconds);
+            },
+          },
+        }));
+      }
+    }
+  }
+
+  findRunner(schoolId: string, instanceId?: string): SourceRunner[] {
+    const list = this.runners.filter((r) => r.inst.schoolId === schoolId && (!instanceId || r.inst.instanceId === instanceId));
+    if (list.length === 0) throw new GatewayError('GW_SCHOOL_UNKNOWN', `no school ${schoolId}${instanceId ? ` with source ${instanceId}` : ''} in the configuration`);
+    return list;
+  }
+
+  /** Starts delivery workers and schedules; runs `runOnStart` syncs at once (without waiting). */
+  start(): { initialSyncs: Promise<unknown> } {
+    if (this.started) return { initialSyncs: Promise.resolve() };
+    this.started = true;
+    for (const w of this.workers.values()) w.start();
+    const cfg = this.config;
+    const initial: Promise<unknown>[] = [];
+    for (const r of this.runners) {
+      const src = cfg.schools.find((s) => s.id === r.inst.schoolId)?.sources.find((s) => s.id === r.inst.instanceId);
+      const tz = cfg.schools.find((s) => s.id === r.inst.schoolId)?.timezone;
+      if (src?.schedule) this.scheduler.add({ runner: r, expression: src.schedule, ...(tz ? { timezone: tz } : {}) });
+      if (src?.runOnStart !== false) initial.push(r.sync({ trigger: 'startup', signal: this.stopController.signal }).catch(() => undefined));
+    }
+    return { initialSyncs: Promise.all(initial) };
+  }
+
+  ready(): boolean {
+    return !this.stopped;
+  }
+
+  /** Graceful: stop schedules (no new intake), let running syncs and in-flight batches finish, close the ledger. */
+  async stop(graceMs = 15_000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.scheduler.stop();
+    const deadline = Date.now() + graceMs;
+    while (this.runners.some((r) => r.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    this.stopController.abort();
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    while (this.runners.some((r) => r.running) && Date.now() < deadline + 2000) await new Promise((r) => setTimeout(r, 50));
+    await this.ledger.close();
+    await Promise.all(this.simulators.map((s) => s.close().catch(() => undefined)));
+  }
+}

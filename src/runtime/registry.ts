@@ -1,0 +1,31 @@
+/**
+ * The explicit registry of adapters and simulators. Adding an adapter means adding a line
+ * here; a test checks that every `adapters/*` folder is registered and the reverse.
+ * No dynamic require: what runs is what is listed.
+ */
+import type { AdapterSpec, SinkAdapter, SourceAdapter } from '../core/adapter';
+import type { SimulatorFactory } from '../core/simulator';
+import { netschoolSimulator, netschoolSource } from '../../adapters/netschool-source';
+import { restPortalSimulator, restPortalSink } from '../../adapters/rest-portal-sink';
+
+// The registry is heterogeneous in config types; each adapter validates its own config.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export const SOURCES: Readonly<Record<string, SourceAdapter<any>>> = {
+  'netschool-source': netschoolSource,
+};
+
+export const SINKS: Readonly<Record<string, SinkAdapter<any>>> = {
+  'rest-portal-sink': restPortalSink,
+};
+
+export const SIMULATORS: Readonly<Record<string, SimulatorFactory>> = {
+  netschool: netschoolSimulator,
+  'rest-portal': restPortalSimulator,
+};
+
+/** Folder name under adapters/ of every registered adapter (for the registry test). */
+export const ADAPTER_FOLDERS: readonly string[] = [...Object.keys(SOURCES), ...Object.keys(SINKS)];
+
+export function specOf(adapterId: string): AdapterSpec | undefined {
+  return SOURCES[adapterId]?.spec ?? SINKS[adapterId]?.spec;
+}
