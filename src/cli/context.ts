@@ -23,16 +23,13 @@ export interface CliLogger {
  * config is resolved), denylisted keys and fields the canonical schemas mark x-pii.
  */
 export function makeLogger(level: string, format: 'json' | 'pretty'): CliLogger {
-  const secrets: string[] = [];
-  const pii = piiFieldNames();
-  let redactor = createRedactor({ secretValues: secrets, piiKeys: pii });
-  const logger = createLogger({ level, format, stream: process.stderr, redactor: (v: unknown) => redactor(v) });
+  const logger = createLogger({
+    level, format, stream: process.stderr,
+    redactor: createRedactor({ piiKeys: piiFieldNames() }),
+  });
   return {
     log: logger,
-    addSecrets(values) {
-      secrets.push(...values.filter((v) => v.length >= 4));
-      redactor = createRedactor({ secretValues: secrets, piiKeys: pii });
-    },
+    addSecrets: (values) => logger.addSecrets(values),
     close: () => logger.close(),
   };
 }

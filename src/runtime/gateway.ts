@@ -77,7 +77,7 @@ export class Gateway {
       }
     }
     try {
-      const { config, secretValues } = resolveSecrets(validated, env);
+      const { config, secretValues } = resolveSecrets(validated, env, specOf);
       opts.addSecrets?.(secretValues);
       const ledgerCfg = config.gateway.ledger;
       const ledger = openLedger({ driver: 'sqlite', path: ledgerCfg.path === ':memory:' ? ':memory:' : path.resolve(opts.cwd ?? process.cwd(), ledgerCfg.path) });
