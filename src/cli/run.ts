@@ -43,6 +43,7 @@ export async function runCommand(configPath: string, o: { simulators: boolean; s
     for (const sim of g.simulators) out(`simulator ${sim.system} at ${sim.url}`);
     if (g.config.gateway.admin.enabled) {
       const { tokens, generatedFile } = adminTokens(g.config);
+      logger.addSecrets(tokens);
       const app = createApp({
         ledger: g.ledger, metrics: g.metrics, tokens, log: logger.log,
         runtime: {
