@@ -38,7 +38,7 @@ function writeConfig(dir: string): string {
       id: 'crash-school', name: 'Crash test school', timezone: 'Europe/Moscow', sinks: ['portal'],
       sources: [{
         id: 'netschool', adapter: 'netschool-source', schedule: '*/3 * * * * *', runOnStart: true,
-        config: { baseUrl: '${DIARY_SIM_NETSCHOOL_URL}', login: '${DIARY_SIM_NETSCHOOL_LOGIN}', password: '${DIARY_SIM_NETSCHOOL_PASSWORD}', schoolName: '${DIARY_SIM_NETSCHOOL_SCHOOL}' },
+        config: { baseUrl: '${DIARY_SIM_NETSCHOOL_URL}', login: '${DIARY_SIM_NETSCHOOL_LOGIN}', password: '${DIARY_SIM_NETSCHOOL_PASSWORD}', schoolName: '${DIARY_SIM_NETSCHOOL_SCHOOL}', mobileAccessToken: '${DIARY_SIM_NETSCHOOL_MOBILE_TOKEN}' },
       }],
     }],
   };

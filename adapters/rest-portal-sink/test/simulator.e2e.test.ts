@@ -19,6 +19,7 @@ import {
   type RestPortalSimulatorOptions,
 } from '../index';
 import { makeCtx, makeItem, makeItems } from './helpers';
+import { describeSinkContract } from '../../../test/contract/sink.contract';
 
 function configOf(sim: RestPortalSimulatorHandle, over: Partial<RestPortalConfig> = {}): RestPortalConfig {
   return { baseUrl: sim.env.DIARY_SIM_PORTAL_URL as string, token: sim.env.DIARY_SIM_PORTAL_TOKEN as string, timeoutMs: 5000, ...over };
@@ -319,8 +320,15 @@ describe('rest-portal-sink against its simulator', () => {
     }
   });
 
-  // ── Shared sink contract ────────────────────────────────────────────────────────────
-  // LEAD: call describeSinkContract('rest-portal-sink', {...}) from test/contract/sink.contract.ts here.
-  // rejectNext(sim, entityType) = sim.inject({ kind: 'custom', name: `reject-entity:${entityType}`, count: 1 });
-  // appliedCount(sim) = (sim as RestPortalSimulatorHandle).state().counters.applied.
+});
+
+// ── Shared sink contract (test/contract/sink.contract.ts) ─────────────────────────────
+describeSinkContract('rest-portal-sink', {
+  adapter: restPortalSink,
+  startSimulator: () => startRestPortalSimulator(),
+  config: (sim) => configOf(sim as RestPortalSimulatorHandle),
+  badAuthConfig: (sim) => configOf(sim as RestPortalSimulatorHandle, { token: 'wrong-token' }),
+  appliedCount: async (sim) => (sim as RestPortalSimulatorHandle).state().counters.applied,
+  rejectNext: (sim, entityType) => sim.inject({ kind: 'custom', name: `reject-entity:${entityType}`, count: 1 }),
+  items: (n) => makeItems(n),
 });
