@@ -1,0 +1,168 @@
+import type { DeliveryItem } from '../../core/adapter';
+import type { Cursor } from '../../core/cursor';
+import { GatewayError } from '../../core/errors';
+import type {
+  CursorRow, DeliveryAttempt, DeliveryFilter, DeliveryResult, DeliveryView, IngestBatch, IngestResult, Ledger, LedgerStats,
+  QuarantineEntry, QuarantineFilter, RecordFilter, RecordVersion, RunSummary, StoredRecord,
+} from '../../core/ledger';
+import { guard, openDatabase, StatementCache, type Db, type SqliteConnectionOptions } from './connection';
+import { LedgerCounters } from './counters';
+import { DeliveryStore } from './deliveries';
+import { IngestWriter } from './ingest';
+import { LedgerLookups } from './lookups';
+import { appliedVersion, applyMigrations, latestVersion, MIGRATIONS, type Migration } from './migrations';
+import { DeliveryTransitions } from './transitions';
+import { ledgerStats, verifyLedger } from './verify';
+
+export interface SqliteLedgerOptions extends SqliteConnectionOptions {
+  /** Schema steps; tests pass their own list. Defaults to MIGRATIONS. */
+  migrations?: readonly Migration[];
+}
+
+/** Statements are prepared once, after the schema exists. */
+interface Parts {
+  ingest: IngestWriter;
+  deliveries: DeliveryStore;
+  lookups: LedgerLookups;
+  adhoc: StatementCache;
+}
+
+/**
+ * The embedded ledger: one better-sqlite3 connection, synchronous work behind the async
+ * contract. Call `migrate()` before anything else; other methods refuse an unmigrated file.
+ */
+export class SqliteLedger implements Ledger {
+  private readonly db: Db;
+  private readonly migrations: readonly Migration[];
+  private parts: Parts | undefined;
+
+  constructor(opts: SqliteLedgerOptions) {
+    this.db = openDatabase(opts);
+    this.migrations = opts.migrations ?? MIGRATIONS;
+  }
+
+  migrate(): Promise<{ from: number; to: number }> {
+    return guard(() => applyMigrations(this.db, this.migrations, () => new Date().toISOString()));
+  }
+
+  close(): Promise<void> {
+    return guard(() => {
+      if (this.db.open) this.db.close();
+    });
+  }
+
+  currentHashes(ids: readonly string[]): Promise<Map<string, string>> {
+    return this.with((p) => p.ingest.currentHashes(ids));
+  }
+
+  ingest(batch: IngestBatch): Promise<IngestResult> {
+    return this.with((p) => p.ingest.ingest(batch));
+  }
+
+  getCursor(schoolId: string, sourceInstance: string, stream: string): Promise<Cursor | null> {
+    return this.with((p) => p.lookups.getCursor(schoolId, sourceInstance, stream));
+  }
+
+  listCursors(schoolId?: string): Promise<CursorRow[]> {
+    return this.with((p) => p.lookups.listCursors(schoolId));
+  }
+
+  getRecord(id: string): Promise<StoredRecord | undefined> {
+    return this.with((p) => p.lookups.getRecord(id));
+  }
+
+  getRecordHistory(id: string): Promise<RecordVersion[]> {
+    return this.with((p) => p.lookups.getRecordHistory(id));
+  }
+
+  listRecords(filter: RecordFilter): Promise<StoredRecord[]> {
+    return this.with((p) => p.lookups.listRecords(filter));
+  }
+
+  claimDeliveries(opts: { sinkId: string; limit: number; now: string; leaseMs: number; owner: string }): Promise<DeliveryItem[]> {
+    return this.with((p) => p.deliveries.claim(opts));
+  }
+
+  completeDeliveries(results: readonly DeliveryResult[], now: string): Promise<void> {
+    return this.with((p) => p.deliveries.complete(results, now));
+  }
+
+  recoverInFlight(opts: { now: string; all?: boolean }): Promise<number> {
+    return this.with((p) => p.deliveries.recover(opts.now, opts.all === true));
+  }
+
+  replayDeliveries(filter: DeliveryFilter, actor: string, now: string): Promise<{ replayed: number; superseded: number }> {
+    return this.with((p) => p.deliveries.replay(filter, actor, now));
+  }
+
+  listDeliveries(filter: DeliveryFilter): Promise<DeliveryView[]> {
+    return this.with((p) => p.deliveries.list(filter));
+  }
+
+  getDelivery(id: number): Promise<(DeliveryView & { attemptLog: DeliveryAttempt[] }) | undefined> {
+    return this.with((p) => p.deliveries.get(id));
+  }
+
+  nextDueAt(sinkId: string): Promise<string | undefined> {
+    return this.with((p) => p.deliveries.nextDueAt(sinkId));
+  }
+
+  listQuarantine(filter: QuarantineFilter): Promise<QuarantineEntry[]> {
+    return this.with((p) => p.lookups.listQuarantine(filter));
+  }
+
+  getQuarantine(id: number): Promise<QuarantineEntry | undefined> {
+    return this.with((p) => p.lookups.getQuarantine(id));
+  }
+
+  startRun(run: Omit<RunSummary, 'status' | 'counts' | 'finishedAt'>): Promise<void> {
+    return this.with((p) => p.lookups.startRun(run));
+  }
+
+  finishRun(runId: string, result: Pick<RunSummary, 'finishedAt' | 'status' | 'counts' | 'streams' | 'error'>): Promise<void> {
+    return this.with((p) => p.lookups.finishRun(runId, result));
+  }
+
+  listRuns(filter: { schoolId?: string; sourceInstance?: string; limit?: number }): Promise<RunSummary[]> {
+    return this.with((p) => p.lookups.listRuns(filter));
+  }
+
+  tryLock(name: string, owner: string, until: string, now: string): Promise<boolean> {
+    return this.with((p) => p.lookups.tryLock(name, owner, until, now));
+  }
+
+  unlock(name: string, owner: string): Promise<void> {
+    return this.with((p) => p.lookups.unlock(name, owner));
+  }
+
+  stats(): Promise<LedgerStats> {
+    return this.with((p) => ledgerStats(p.adhoc));
+  }
+
+  verify(): Promise<string[]> {
+    return this.with((p) => verifyLedger(p.adhoc));
+  }
+
+  private with<T>(work: (parts: Parts) => T): Promise<T> {
+    return guard(() => work(this.prepared()));
+  }
+
+  private prepared(): Parts {
+    if (this.parts !== undefined) return this.parts;
+    if (!this.db.open) throw new GatewayError('GW_INTERNAL', 'The ledger is closed');
+    const applied = appliedVersion(this.db);
+    const latest = latestVersion(this.migrations);
+    if (applied !== latest) {
+      throw new GatewayError('GW_LEDGER_MIGRATION', `The ledger schema is at version ${applied}, this gateway needs ${latest}; run migrate() first`);
+    }
+    const counters = new LedgerCounters(this.db);
+    const deliveries = new DeliveryStore(this.db, counters, new DeliveryTransitions(this.db, counters));
+    this.parts = {
+      ingest: new IngestWriter(this.db, counters, deliveries),
+      deliveries,
+      lookups: new LedgerLookups(this.db),
+      adhoc: new StatementCache(this.db),
+    };
+    return this.parts;
+  }
+}
