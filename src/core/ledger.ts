@@ -56,6 +56,11 @@ export interface IngestBatch {
   stream: string;
   /** Only records whose content hash differs from the stored one cause writes. */
   records: PreparedRecord[];
+  /**
+   * Source ids read in this batch whose content was unchanged (no write). Only used to close
+   * open quarantine entries of records that went back to their stored, valid content.
+   */
+  unchangedSourceIds?: readonly string[];
   quarantine: QuarantineInput[];
   /** Committed in the same transaction as the records. */
   checkpoint?: Cursor;
@@ -111,6 +116,8 @@ export interface RecordFilter {
 
 export interface DeliveryResult {
   deliveryId: number;
+  /** The attempt this result is for (DeliveryItem.attempt); a result for an older attempt is stale and ignored. */
+  attempt: number;
   to: Extract<DeliveryState, 'delivered' | 'retry_wait' | 'dead' | 'rejected'>;
   /** Required with `retry_wait`. */
   nextAttemptAt?: string;
@@ -280,8 +287,18 @@ export interface Ledger {
   startRun(run: Omit<RunSummary, 'status' | 'counts' | 'finishedAt'>): Promise<void>;
   finishRun(runId: string, result: Pick<RunSummary, 'finishedAt' | 'status' | 'counts' | 'streams' | 'error'>): Promise<void>;
   listRuns(filter: { schoolId?: string; sourceInstance?: string; limit?: number }): Promise<RunSummary[]>;
-  /** Takes a named lock until `until` unless someone else holds an unexpired one. */
-  tryLock(name: string, owner: string, until: string, now: string): Promise<boolean>;
+  /**
+   * Takes a named lock until `until` unless someone else holds an unexpired one. With
+   * `takeOverFrom`, also takes it from that owner (the caller proved that owner is dead).
+   */
+  tryLock(name: string, owner: string, until: string, now: string, takeOverFrom?: string): Promise<boolean>;
+  /** Current holder of a lock, if any (expired or not). */
+  lockHolder(name: string): Promise<{ owner: string; until: string } | undefined>;
+  /**
+   * Marks runs of a source instance still `running` as failed (the process that ran them
+   * died). Call only while holding that instance's run lock. Returns how many.
+   */
+  failInterruptedRuns(schoolId: string, sourceInstance: string, now: string, reason: string): Promise<number>;
   unlock(name: string, owner: string): Promise<void>;
 
   // --- observation --------------------------------------------------------------------

@@ -92,23 +92,23 @@ export class DeliveryWorker<C> {
       };
       if (o.status === 'delivered') {
         if (o.duplicate) tally.duplicate++; else tally.delivered++;
-        return { deliveryId: item.deliveryId, to: 'delivered', durationMs, ...(o.remoteRef ? { remoteRef: o.remoteRef } : {}) };
+        return { deliveryId: item.deliveryId, attempt: item.attempt, to: 'delivered', durationMs, ...(o.remoteRef ? { remoteRef: o.remoteRef } : {}) };
       }
       const err = o.error;
       if (err.errorClass === 'invalid_data') {
         tally.rejected++;
         d.log.warn('delivery rejected', { sink: d.sinkId, deliveryId: item.deliveryId, entityType: item.entityType, code: err.code, paths: err.issues.map((i) => i.path) });
-        return { deliveryId: item.deliveryId, to: 'rejected', error: err.toJSON(), durationMs };
+        return { deliveryId: item.deliveryId, attempt: item.attempt, to: 'rejected', error: err.toJSON(), durationMs };
       }
       if (item.attempt >= d.policy.maxAttempts) {
         tally.dead++;
         d.log.error('delivery dead', { sink: d.sinkId, deliveryId: item.deliveryId, attempts: item.attempt, code: err.code });
-        return { deliveryId: item.deliveryId, to: 'dead', error: err.toJSON(), durationMs };
+        return { deliveryId: item.deliveryId, attempt: item.attempt, to: 'dead', error: err.toJSON(), durationMs };
       }
       tally.retry++;
       const delay = backoffDelay(item.attempt, d.policy.backoff, err.retryAfterMs, d.random);
       return {
-        deliveryId: item.deliveryId, to: 'retry_wait', error: err.toJSON(), durationMs,
+        deliveryId: item.deliveryId, attempt: item.attempt, to: 'retry_wait', error: err.toJSON(), durationMs,
         nextAttemptAt: new Date(d.now().getTime() + delay).toISOString(),
       };
     });

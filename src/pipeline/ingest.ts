@@ -106,9 +106,9 @@ async function readStream<C>(
     quarantine = [];
     const stored = await deps.ledger.currentHashes(batch.map((n) => n.prepared.id));
     const changed: PreparedRecord[] = [];
-    let unchanged = 0;
+    const unchangedIds: string[] = [];
     for (const n of batch) {
-      if (stored.get(n.prepared.id) === n.prepared.contentHash) { unchanged++; continue; }
+      if (stored.get(n.prepared.id) === n.prepared.contentHash) { unchangedIds.push(n.prepared.sourceId); continue; }
       const issues = deps.validator.validate(n.record);
       if (issues.length > 0) {
         q.push({
@@ -122,11 +122,12 @@ async function readStream<C>(
     }
     const res = await deps.ledger.ingest({
       runId: req.runId, schoolId: req.schoolId, sourceInstance: req.sourceInstance, stream,
-      records: changed, quarantine: q, ...(checkpoint ? { checkpoint } : {}), routes: req.routes,
+      records: changed, unchangedSourceIds: unchangedIds, quarantine: q, ...(checkpoint ? { checkpoint } : {}), routes: req.routes,
       now: deps.now().toISOString(),
     });
     counts.inserted += res.inserted;
     counts.updated += res.updated;
+    const unchanged = unchangedIds.length;
     counts.unchanged += unchanged + res.unchanged;
     counts.quarantined += res.quarantined;
     counts.enqueued += res.enqueued;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { CheckResult, RunContext, SourceAdapter } from '../core/adapter';
 import { GatewayError, toGatewayError, type SerializedError } from '../core/errors';
 import { makeIdResolver } from '../core/ids';
@@ -43,7 +44,24 @@ export interface SyncOptions {
   signal?: AbortSignal;
 }
 
-/** How long a run lock lives without being released (a crashed run frees its lock after this). */
+/**
+ * Owners are `host:pid:nonce` (see Gateway.owner). True when the owner ran on this host and
+ * its process is gone, so its lock can be taken over safely.
+ */
+export function ownerIsDeadHere(owner: string): boolean {
+  const [host, pidText] = owner.split(':');
+  const pid = Number(pidText);
+  if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** How long a run lock lives without being released (a crashed run on another host frees its lock after this). */
 const RUN_LOCK_TTL_MS = 30 * 60_000;
 
 /**
@@ -90,6 +108,23 @@ export class SourceRunner {
     }
   }
 
+  /**
+   * Takes the run lock. A lock left by a process on this host that no longer exists (killed,
+   * crashed) is taken over at once instead of waiting for it to expire.
+   */
+  private async acquireRunLock(lockName: string): Promise<boolean> {
+    const { deps } = this;
+    const now = deps.clock.now();
+    const until = new Date(now.getTime() + RUN_LOCK_TTL_MS).toISOString();
+    if (await deps.ledger.tryLock(lockName, deps.owner, until, now.toISOString())) return true;
+    const holder = await deps.ledger.lockHolder(lockName);
+    if (holder && ownerIsDeadHere(holder.owner)) {
+      deps.log.warn('taking over a run lock left by a dead process', { lock: lockName });
+      return deps.ledger.tryLock(lockName, deps.owner, until, now.toISOString(), holder.owner);
+    }
+    return false;
+  }
+
   /** Runs one sync. Returns undefined when a run is already in progress (no overlap). */
   async sync(opts: SyncOptions): Promise<RunSummary | undefined> {
     const { inst, deps } = this;
@@ -97,13 +132,15 @@ export class SourceRunner {
     this.running = true;
     const runId = randomUUID();
     const lockName = `run:${inst.schoolId}:${inst.instanceId}`;
-    const nowIso = deps.clock.now().toISOString();
-    const locked = await deps.ledger.tryLock(lockName, deps.owner, new Date(deps.clock.now().getTime() + RUN_LOCK_TTL_MS).toISOString(), nowIso);
+    const locked = await this.acquireRunLock(lockName);
     if (!locked) {
       this.running = false;
       deps.log.info('run skipped: locked by another process', { schoolId: inst.schoolId, source: inst.instanceId });
       return undefined;
     }
+    const interrupted = await deps.ledger.failInterruptedRuns(inst.schoolId, inst.instanceId, deps.clock.now().toISOString(),
+      'interrupted: the gateway process stopped during this run; the next run resumed from the last committed cursor');
+    if (interrupted > 0) deps.log.warn('earlier run was interrupted', { schoolId: inst.schoolId, source: inst.instanceId, runs: interrupted });
     const ac = new AbortController();
     const onAbort = (): void => ac.abort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });

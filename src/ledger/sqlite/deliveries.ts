@@ -202,7 +202,7 @@ export class DeliveryStore {
       const row = this.byId.get(r.deliveryId);
       // A result for a row no longer in flight is stale (its lease expired and it was recovered,
       // or it was already completed): the newer state wins.
-      if (row === undefined || row.state !== 'in_flight') continue;
+      if (row === undefined || row.state !== 'in_flight' || row.attempts !== r.attempt) continue;
       this.transitions.apply(row.id, 'in_flight', r.to, {
         now,
         actor: GATEWAY_ACTOR,

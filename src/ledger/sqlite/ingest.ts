@@ -126,8 +126,9 @@ export class IngestWriter {
       }
     }
     // Resolution first, then this batch's own quarantine entries: an entry quarantined now stays open.
-    if (b.records.length > 0 && this.hasOpenQuarantine.get(b.schoolId, b.sourceInstance) !== undefined) {
-      this.resolveQuarantine.run(b.now, b.schoolId, b.sourceInstance, JSON.stringify(b.records.map((r) => r.sourceId)));
+    const unchanged = b.unchangedSourceIds ?? [];
+    if ((b.records.length > 0 || unchanged.length > 0) && this.hasOpenQuarantine.get(b.schoolId, b.sourceInstance) !== undefined) {
+      this.resolveQuarantine.run(b.now, b.schoolId, b.sourceInstance, JSON.stringify([...b.records.map((r) => r.sourceId), ...unchanged]));
     }
     for (const q of b.quarantine) {
       this.upsertQuarantine.run(b.schoolId, b.sourceInstance, q.stream, q.sourceId, q.entityType ?? null, q.errorCode, q.message,

@@ -20,7 +20,9 @@ export class LedgerLookups {
   private readonly quarantineById: Database.Statement<[number], QuarantineRow>;
   private readonly insertRun: Database.Statement<unknown[]>;
   private readonly updateRun: Database.Statement<unknown[]>;
-  private readonly takeLock: Database.Statement<[string, string, string, string]>;
+  private readonly takeLock: Database.Statement<[string, string, string, string, string | null]>;
+  private readonly lockRow: Database.Statement<[string], { owner: string; until: string }>;
+  private readonly failRunning: Database.Statement<[string, string, string, string]>;
   private readonly dropLock: Database.Statement<[string, string]>;
   private readonly dynamic: StatementCache;
 
@@ -37,7 +39,10 @@ export class LedgerLookups {
     // Free, expired, or already ours (re-taking extends it); otherwise the upsert changes nothing.
     this.takeLock = db.prepare(`INSERT INTO locks (name, owner, until) VALUES (?, ?, ?)
       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
-      WHERE locks.until <= ? OR locks.owner = excluded.owner`);
+      WHERE locks.until <= ? OR locks.owner = excluded.owner OR locks.owner = ?`);
+    this.lockRow = db.prepare('SELECT owner, until FROM locks WHERE name = ?');
+    this.failRunning = db.prepare(`UPDATE runs SET status = 'failed', finished_at = ?, error = ?
+      WHERE school_id = ? AND source_instance = ? AND status = 'running'`);
     this.dropLock = db.prepare('DELETE FROM locks WHERE name = ? AND owner = ?');
   }
 
@@ -102,8 +107,16 @@ export class LedgerLookups {
       .map(toRunSummary);
   }
 
-  tryLock(name: string, owner: string, until: string, now: string): boolean {
-    return this.takeLock.run(name, owner, until, now).changes > 0;
+  tryLock(name: string, owner: string, until: string, now: string, takeOverFrom?: string): boolean {
+    return this.takeLock.run(name, owner, until, now, takeOverFrom ?? null).changes > 0;
+  }
+
+  lockHolder(name: string): { owner: string; until: string } | undefined {
+    return this.lockRow.get(name);
+  }
+
+  failInterruptedRuns(schoolId: string, sourceInstance: string, now: string, error: string): number {
+    return this.failRunning.run(now, error, schoolId, sourceInstance).changes;
   }
 
   unlock(name: string, owner: string): void {

@@ -127,8 +127,17 @@ export class SqliteLedger implements Ledger {
     return this.with((p) => p.lookups.listRuns(filter));
   }
 
-  tryLock(name: string, owner: string, until: string, now: string): Promise<boolean> {
-    return this.with((p) => p.lookups.tryLock(name, owner, until, now));
+  tryLock(name: string, owner: string, until: string, now: string, takeOverFrom?: string): Promise<boolean> {
+    return this.with((p) => p.lookups.tryLock(name, owner, until, now, takeOverFrom));
+  }
+
+  lockHolder(name: string): Promise<{ owner: string; until: string } | undefined> {
+    return this.with((p) => p.lookups.lockHolder(name));
+  }
+
+  failInterruptedRuns(schoolId: string, sourceInstance: string, now: string, reason: string): Promise<number> {
+    const error = new GatewayError('GW_INTERNAL', reason).toJSON();
+    return this.with((p) => p.lookups.failInterruptedRuns(schoolId, sourceInstance, now, JSON.stringify(error)));
   }
 
   unlock(name: string, owner: string): Promise<void> {
