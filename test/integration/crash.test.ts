@@ -122,8 +122,14 @@ describe('crash test: SIGKILL while taking in and delivering', function () {
       assert.ok(records.length > 1000, `demo school taken in (${records.length} records)`);
       const missing = records.filter((r) => portal.latest(r.id)?.revision !== r.revision);
       assert.deepEqual(missing.slice(0, 5).map((r) => `${r.entityType} ${r.id} r${r.revision}`), [], `${missing.length} records not at their current revision in the portal`);
+      // The kills really landed mid-work: some runs were interrupted and some deliveries were
+      // claimed more than once (recovered after a restart, then re-pushed under the same key).
       const runs = await ledger.listRuns({ limit: 1000 });
       assert.ok(runs.length >= 2, 'several runs recorded');
+      assert.ok(runs.some((r) => r.status === 'failed' && /interrupted/.test(r.error?.message ?? '')), 'an intake run was interrupted by a kill');
+      assert.ok(!runs.some((r) => r.status === 'running'), 'no run left running');
+      const delivered = await ledger.listDeliveries({ state: 'delivered', limit: 1_000_000 });
+      assert.ok(delivered.some((d) => d.attempts > 1), 'a delivery was interrupted by a kill and completed after restart');
     } finally { await ledger.close(); }
   });
 });
