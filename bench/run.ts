@@ -14,7 +14,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_ID_NAMESPACE } from '../src/core/ids';
 import { openLedger } from '../src/ledger';
-import { finalizeBody, normalizeRecord } from '../src/pipeline/normalize';
+import { normalizeRecord } from '../src/pipeline/normalize';
 import { ingestSynthetic } from './pipeline';
 import { BENCH_SCHOOL, syntheticMark } from './synthetic';
 
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const bodies: Array<{ id: string; body: string }> = [];
   for (let i = 0; i < N; i++) {
     const n = normalizeRecord(syntheticMark(i), { idNamespace: DEFAULT_ID_NAMESPACE, schoolId: BENCH_SCHOOL, sourceSystem: 'bench', adapter: 'bench-source', adapterVersion: '1.0.0', fetchedAt });
-    bodies.push({ id: n.prepared.id, body: finalizeBody(n).body });
+    bodies.push({ id: n.prepared.id, body: n.prepared.body });
   }
   const avgBody = Math.round(bodies.reduce((a, b) => a + b.body.length, 0) / bodies.length);
   const raw = rawInsertRate(dir, bodies);

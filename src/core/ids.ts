@@ -53,7 +53,22 @@ export interface IdResolver {
   ref(entityType: EntityType, sourceId: string): string;
 }
 
+/** References repeat (the same student, subject, lesson on many records); remember this many. */
+const RESOLVER_CACHE_LIMIT = 50_000;
+
 export function makeIdResolver(namespace: string, sourceSystem: string, schoolId: string): IdResolver {
   namespaceBytes(namespace);
-  return { ref: (entityType, sourceId) => canonicalId(namespace, sourceSystem, schoolId, entityType, sourceId) };
+  const cache = new Map<string, string>();
+  return {
+    ref: (entityType, sourceId) => {
+      const key = `${entityType}|${sourceId}`;
+      let id = cache.get(key);
+      if (id === undefined) {
+        id = canonicalId(namespace, sourceSystem, schoolId, entityType, sourceId);
+        if (cache.size >= RESOLVER_CACHE_LIMIT) cache.clear();
+        cache.set(key, id);
+      }
+      return id;
+    },
+  };
 }

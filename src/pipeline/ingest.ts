@@ -3,7 +3,7 @@ import type { Cursor } from '../core/cursor';
 import { GatewayError, toGatewayError, type Issue, type SerializedError } from '../core/errors';
 import type { Ledger, PreparedRecord, QuarantineInput, RunCounts, RunStatus, SinkRoute } from '../core/ledger';
 import type { Logger } from '../core/logger';
-import { finalizeBody, normalizeRecord, type Normalized, type NormalizeContext } from './normalize';
+import { normalizeRecord, type Normalized, type NormalizeContext } from './normalize';
 
 /** What the pipeline needs of the canonical validator (src/infra/schemas.ts provides it). */
 export interface RecordValidator {
@@ -118,7 +118,7 @@ async function readStream<C>(
         });
         continue;
       }
-      changed.push(finalizeBody(n));
+      changed.push(n.prepared);
     }
     const res = await deps.ledger.ingest({
       runId: req.runId, schoolId: req.schoolId, sourceInstance: req.sourceInstance, stream,

@@ -27,13 +27,37 @@ export interface Normalized {
 
 /**
  * Completes a mapped record into a canonical record: deterministic id, envelope,
- * provenance and content hash.
+ * provenance and content hash, and its stored JSON.
  *
- * The hash covers everything but `revision`, `contentHash`, `dateLastModified` and
- * `provenance.fetchedAt`/`adapterVersion`, so re-reading unchanged data (or upgrading the
- * gateway) yields the same hash and costs no write and no delivery.
+ * The record is serialised once: the "core" (every field but `contentHash`,
+ * `dateLastModified` and `provenance`) as deterministic JSON, which is both hashed and
+ * used as the body, with the three volatile-or-derived fields appended. So the hash covers
+ * all content plus the journal's own timestamps, but not `fetchedAt` or the adapter version:
+ * re-reading unchanged data (or upgrading the gateway) yields the same hash and costs no
+ * write and no delivery.
  */
 export function normalizeRecord(m: MappedRecord, ctx: NormalizeContext): Normalized {
+  const id = canonicalId(ctx.idNamespace, ctx.sourceSystem, ctx.schoolId, m.entityType, m.sourceId);
+  const status = m.status ?? 'active';
+  const externalIds = m.externalIds ?? [{ type: 'source-local', value: m.sourceId, issuer: ctx.sourceSystem }];
+  const core: Record<string, unknown> = {};
+  for (const k in m.fields) {
+    const v = m.fields[k];
+    if (v !== undefined && !ENVELOPE_KEYS.has(k)) core[k] = v;
+  }
+  core.id = id;
+  core.entityType = m.entityType;
+  core.schemaVersion = 1;
+  core.schoolId = ctx.schoolId;
+  core.sourceSystem = ctx.sourceSystem;
+  core.sourceId = m.sourceId;
+  core.externalIds = externalIds;
+  core.status = status;
+  if (m.metadata) core.metadata = m.metadata;
+  const coreJson = stableStringify(core);
+  const contentHash = `sha256:${createHash('sha256')
+    .update(coreJson).update('\u0000').update(m.sourceModifiedAt ?? '').update('\u0000').update(m.sourceCreatedAt ?? '')
+    .digest('hex')}`;
   const provenance: Provenance = {
     sourceSystem: ctx.sourceSystem,
     adapter: ctx.adapter,
@@ -42,35 +66,12 @@ export function normalizeRecord(m: MappedRecord, ctx: NormalizeContext): Normali
     ...(m.sourceModifiedAt ? { sourceModifiedAt: m.sourceModifiedAt } : {}),
     ...(m.sourceCreatedAt ? { sourceCreatedAt: m.sourceCreatedAt } : {}),
   };
-  const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(m.fields)) {
-    if (!ENVELOPE_KEYS.has(k) && v !== undefined) fields[k] = v;
-  }
-  const id = canonicalId(ctx.idNamespace, ctx.sourceSystem, ctx.schoolId, m.entityType, m.sourceId);
-  const status = m.status ?? 'active';
-  const externalIds = m.externalIds ?? [{ type: 'source-local', value: m.sourceId, issuer: ctx.sourceSystem }];
-  const hashed = {
-    id, entityType: m.entityType, schoolId: ctx.schoolId, sourceSystem: ctx.sourceSystem, sourceId: m.sourceId,
-    externalIds, status, metadata: m.metadata, sourceModifiedAt: m.sourceModifiedAt, sourceCreatedAt: m.sourceCreatedAt,
-    fields,
-  };
-  const contentHash = `sha256:${createHash('sha256').update(stableStringify(hashed)).digest('hex')}`;
   const dateLastModified = m.sourceModifiedAt ?? ctx.fetchedAt;
-  const record: CanonicalRecord = {
-    id,
-    entityType: m.entityType,
-    schemaVersion: 1,
-    schoolId: ctx.schoolId,
-    sourceSystem: ctx.sourceSystem,
-    sourceId: m.sourceId,
-    externalIds,
-    status,
-    dateLastModified,
-    contentHash,
-    provenance,
-    ...(m.metadata ? { metadata: m.metadata } : {}),
-    ...fields,
-  };
+  const record = core as CanonicalRecord;
+  record.contentHash = contentHash;
+  record.dateLastModified = dateLastModified;
+  record.provenance = provenance;
+  const body = `${coreJson.slice(0, -1)},"contentHash":"${contentHash}","dateLastModified":${JSON.stringify(dateLastModified)},"provenance":${JSON.stringify(provenance)}}`;
   const prepared: PreparedRecord = {
     id,
     entityType: m.entityType,
@@ -82,13 +83,7 @@ export function normalizeRecord(m: MappedRecord, ctx: NormalizeContext): Normali
     dateLastModified,
     ...(m.sourceModifiedAt ? { sourceModifiedAt: m.sourceModifiedAt } : {}),
     ...(m.sourceCreatedAt ? { sourceCreatedAt: m.sourceCreatedAt } : {}),
-    body: '',
+    body,
   };
   return { record, prepared };
-}
-
-/** Serialises lazily: only records that will be written pay for JSON.stringify. */
-export function finalizeBody(n: Normalized): PreparedRecord {
-  n.prepared.body = JSON.stringify(n.record);
-  return n.prepared;
 }
