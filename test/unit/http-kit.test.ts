@@ -101,6 +101,8 @@ export class FakeLedger implements Ledger {
       .slice(0, filter.limit ?? 1000);
   }
   async tryLock(): Promise<never> { return notInFake('tryLock'); }
+  async lockHolder(): Promise<never> { return notInFake('lockHolder'); }
+  async failInterruptedRuns(): Promise<never> { return notInFake('failInterruptedRuns'); }
   async unlock(): Promise<never> { return notInFake('unlock'); }
   async stats(): Promise<LedgerStats> {
     this.record('stats');

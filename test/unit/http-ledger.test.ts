@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import type { DeliveryItem } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import type { Ledger, PreparedRecord } from '../../src/core/ledger';
 import { createApp } from '../../src/http/app';
@@ -44,11 +45,11 @@ async function seed(ledger: Ledger): Promise<void> {
   await ledger.finishRun('r1', { finishedAt: T1, status: 'partial', counts: { read: 4, inserted: 3, updated: 0, unchanged: 0, quarantined: 1, enqueued: 3 } });
   const claimed = await ledger.claimDeliveries({ sinkId: 'portal', limit: 10, now: T1, leaseMs: 60_000, owner: 'test' });
   assert.equal(claimed.length, 3);
-  const [a, b, c] = claimed.map((d) => d.deliveryId) as [number, number, number];
+  const [a, b, c] = claimed as [DeliveryItem, DeliveryItem, DeliveryItem];
   await ledger.completeDeliveries([
-    { deliveryId: a, to: 'dead', error: new GatewayError('GW_DELIVERY_EXHAUSTED', 'portal down').toJSON(), durationMs: 5 },
-    { deliveryId: b, to: 'rejected', error: new GatewayError('GW_SINK_REJECTED', 'bad mark').toJSON(), durationMs: 5 },
-    { deliveryId: c, to: 'delivered', remoteRef: 'R-1', durationMs: 5 },
+    { deliveryId: a.deliveryId, attempt: a.attempt, to: 'dead', error: new GatewayError('GW_DELIVERY_EXHAUSTED', 'portal down').toJSON(), durationMs: 5 },
+    { deliveryId: b.deliveryId, attempt: b.attempt, to: 'rejected', error: new GatewayError('GW_SINK_REJECTED', 'bad mark').toJSON(), durationMs: 5 },
+    { deliveryId: c.deliveryId, attempt: c.attempt, to: 'delivered', remoteRef: 'R-1', durationMs: 5 },
   ], T1);
 }
 

@@ -97,7 +97,7 @@ describe('sqlite ledger: delivery state machine', () => {
     await t.ledger.ingest(batch({ records: [record(1)] }));
     const [item] = await claim(at(1));
     assert.ok(item);
-    await complete([{ deliveryId: item.deliveryId, to: 'retry_wait', nextAttemptAt: at(30), error: sinkError, durationMs: 12 }]);
+    await complete([{ deliveryId: item.deliveryId, attempt: item.attempt, to: 'retry_wait', nextAttemptAt: at(30), error: sinkError, durationMs: 12 }]);
     const result = await t.ledger.ingest(batch({ records: [record(1, 2)], now: at(3) }));
     assert.equal(result.superseded, 1);
     assert.equal(await stateOf(item.deliveryId), 'superseded');
@@ -114,7 +114,7 @@ describe('sqlite ledger: delivery state machine', () => {
 
     const second = await claim(at(3));
     assert.deepEqual(second.map((i) => i.recordId), [record(2).id], 'v2 of record 1 waits for v1 in flight');
-    await complete([{ deliveryId: held.deliveryId, to: 'delivered', durationMs: 5 }], at(4));
+    await complete([{ deliveryId: held.deliveryId, attempt: held.attempt, to: 'delivered', durationMs: 5 }], at(4));
     const third = await claim(at(5));
     assert.deepEqual(third.map((i) => [i.recordId, i.payload.value]), [[record(1).id, '2']]);
     assert.deepEqual(await t.ledger.verify(), []);
@@ -147,12 +147,13 @@ describe('sqlite ledger: delivery state machine', () => {
     const items = await claim(at(1));
     const [a, b, c, d] = items.map((i) => i.deliveryId);
     assert.ok(a !== undefined && b !== undefined && c !== undefined && d !== undefined);
+    assert.deepEqual(items.map((i) => i.attempt), [1, 1, 1, 1]);
     const rejectedError = new GatewayError('GW_SINK_REJECTED', 'portal rejected the mark', { issues: [{ path: '/value', message: 'out of range' }] }).toJSON();
     await complete([
-      { deliveryId: a, to: 'delivered', remoteRef: 'portal-77', durationMs: 40 },
-      { deliveryId: b, to: 'rejected', error: rejectedError, durationMs: 41 },
-      { deliveryId: c, to: 'retry_wait', error: sinkError, nextAttemptAt: at(10), durationMs: 42 },
-      { deliveryId: d, to: 'dead', error: sinkError, durationMs: 43 },
+      { deliveryId: a, attempt: 1, to: 'delivered', remoteRef: 'portal-77', durationMs: 40 },
+      { deliveryId: b, attempt: 1, to: 'rejected', error: rejectedError, durationMs: 41 },
+      { deliveryId: c, attempt: 1, to: 'retry_wait', error: sinkError, nextAttemptAt: at(10), durationMs: 42 },
+      { deliveryId: d, attempt: 1, to: 'dead', error: sinkError, durationMs: 43 },
     ], at(2));
     const va = await t.ledger.getDelivery(a);
     assert.deepEqual([va?.state, va?.remoteRef, va?.deliveredAt, va?.lastError], ['delivered', 'portal-77', at(2), undefined]);
@@ -182,20 +183,53 @@ describe('sqlite ledger: delivery state machine', () => {
     await t.ledger.ingest(batch({ records: [record(1)] }));
     const [item] = await claim(at(1));
     assert.ok(item);
-    await complete([{ deliveryId: item.deliveryId, to: 'delivered', durationMs: 1 }], at(2));
-    await complete([{ deliveryId: item.deliveryId, to: 'retry_wait', nextAttemptAt: at(3), error: sinkError, durationMs: 1 },
-      { deliveryId: 424242, to: 'delivered', durationMs: 1 }], at(3));
+    await complete([{ deliveryId: item.deliveryId, attempt: item.attempt, to: 'delivered', durationMs: 1 }], at(2));
+    await complete([{ deliveryId: item.deliveryId, attempt: item.attempt, to: 'retry_wait', nextAttemptAt: at(3), error: sinkError, durationMs: 1 },
+      { deliveryId: 424242, attempt: 1, to: 'delivered', durationMs: 1 }], at(3));
     const v = await t.ledger.getDelivery(item.deliveryId);
     assert.equal(v?.state, 'delivered');
     assert.equal(v?.attemptLog.length, 2);
+  });
+
+  it('ignores a result for an older attempt once the row was recovered and claimed again', async () => {
+    await t.ledger.ingest(batch({ records: [record(1)] }));
+    const [first] = await claim(at(1));
+    assert.ok(first);
+    assert.equal(await t.ledger.recoverInFlight({ now: at(11) }), 1, 'the first worker stalled past its lease');
+    const [second] = await t.ledger.claimDeliveries({ sinkId: 'portal', limit: 10, now: at(12), leaseMs: LEASE_MS, owner: 'worker-2' });
+    assert.ok(second);
+    assert.deepEqual([second.deliveryId, first.attempt, second.attempt], [first.deliveryId, 1, 2]);
+    const logBefore = (await t.ledger.getDelivery(first.deliveryId))?.attemptLog;
+
+    // The stalled worker reports late: the row is in flight again, but for attempt 2.
+    await complete([{ deliveryId: first.deliveryId, attempt: first.attempt, to: 'dead', error: sinkError, durationMs: 1 }], at(13));
+    const stale = await t.ledger.getDelivery(first.deliveryId);
+    assert.deepEqual([stale?.state, stale?.attempts, stale?.lastError], ['in_flight', 2, undefined]);
+    assert.deepEqual(stale?.attemptLog, logBefore);
+    const db = t.peek();
+    assert.equal(db.prepare('SELECT lease_owner FROM deliveries WHERE id = ?').pluck().get(first.deliveryId), 'worker-2', 'the lease stays with the new claim');
+
+    // Stale and current results in one call, stale first: only the current one applies.
+    await complete([
+      { deliveryId: first.deliveryId, attempt: first.attempt, to: 'retry_wait', nextAttemptAt: at(30), error: sinkError, durationMs: 1 },
+      { deliveryId: second.deliveryId, attempt: second.attempt, to: 'delivered', remoteRef: 'portal-2', durationMs: 7 },
+      { deliveryId: second.deliveryId, attempt: 3, to: 'dead', error: sinkError, durationMs: 1 },
+    ], at(14));
+    const v = await t.ledger.getDelivery(first.deliveryId);
+    assert.deepEqual([v?.state, v?.attempts, v?.remoteRef, v?.deliveredAt, v?.nextAttemptAt], ['delivered', 2, 'portal-2', at(14), at(11)]);
+    assert.deepEqual(v?.attemptLog.slice((logBefore?.length ?? 0)).map((a) => [a.attempt, a.fromState, a.toState, a.durationMs, a.at]),
+      [[2, 'in_flight', 'delivered', 7, at(14)]]);
+    const s = await t.ledger.stats();
+    assert.deepEqual([s.deliveries.delivered, s.deliveries.in_flight, s.deliveries.retry_wait, s.deliveries.dead], [1, 0, 0, 0]);
+    assert.deepEqual(await t.ledger.verify(), []);
   });
 
   it('refuses a retry_wait result without nextAttemptAt, and writes nothing', async () => {
     await t.ledger.ingest(batch({ records: [record(1), record(2)] }));
     const items = await claim(at(1));
     const bad = complete([
-      { deliveryId: items[0]?.deliveryId ?? -1, to: 'delivered', durationMs: 1 },
-      { deliveryId: items[1]?.deliveryId ?? -1, to: 'retry_wait', durationMs: 1 },
+      { deliveryId: items[0]?.deliveryId ?? -1, attempt: items[0]?.attempt ?? -1, to: 'delivered', durationMs: 1 },
+      { deliveryId: items[1]?.deliveryId ?? -1, attempt: items[1]?.attempt ?? -1, to: 'retry_wait', durationMs: 1 },
     ]);
     await assert.rejects(bad, (e: unknown) => e instanceof GatewayError && e.code === 'GW_INTERNAL');
     assert.equal((await t.ledger.stats()).deliveries.in_flight, 2);
@@ -206,7 +240,7 @@ describe('sqlite ledger: delivery state machine', () => {
     const [v1] = await claim(at(1));
     assert.ok(v1);
     await t.ledger.ingest(batch({ records: [record(1, 2)], now: at(2) }));
-    await complete([{ deliveryId: v1.deliveryId, to: 'retry_wait', nextAttemptAt: at(3), error: sinkError, durationMs: 9 }], at(3));
+    await complete([{ deliveryId: v1.deliveryId, attempt: v1.attempt, to: 'retry_wait', nextAttemptAt: at(3), error: sinkError, durationMs: 9 }], at(3));
     const log = (await t.ledger.getDelivery(v1.deliveryId))?.attemptLog.map((a) => `${a.fromState}>${a.toState}`);
     assert.deepEqual(log, ['pending>in_flight', 'in_flight>retry_wait', 'retry_wait>superseded']);
     assert.deepEqual((await claim(at(4))).map((i) => i.payload.value), ['2']);
@@ -248,10 +282,11 @@ describe('sqlite ledger: delivery state machine', () => {
     const items = await claim(at(1));
     const [a, b, c] = items.map((i) => i.deliveryId);
     assert.ok(a !== undefined && b !== undefined && c !== undefined);
+    assert.deepEqual(items.map((i) => i.attempt), [1, 1, 1]);
     await complete([
-      { deliveryId: a, to: 'dead', error: sinkError, durationMs: 1 },
-      { deliveryId: b, to: 'rejected', error: sinkError, durationMs: 1 },
-      { deliveryId: c, to: 'delivered', durationMs: 1 },
+      { deliveryId: a, attempt: 1, to: 'dead', error: sinkError, durationMs: 1 },
+      { deliveryId: b, attempt: 1, to: 'rejected', error: sinkError, durationMs: 1 },
+      { deliveryId: c, attempt: 1, to: 'delivered', durationMs: 1 },
     ]);
     assert.deepEqual(await t.ledger.replayDeliveries({ state: 'dead' }, 'admin:olga', at(5)), { replayed: 1, superseded: 0 });
     const va = await t.ledger.getDelivery(a);
@@ -270,11 +305,11 @@ describe('sqlite ledger: delivery state machine', () => {
     await t.ledger.ingest(batch({ records: [record(1)] }));
     const [v1] = await claim(at(1));
     assert.ok(v1);
-    await complete([{ deliveryId: v1.deliveryId, to: 'dead', error: sinkError, durationMs: 1 }]);
+    await complete([{ deliveryId: v1.deliveryId, attempt: v1.attempt, to: 'dead', error: sinkError, durationMs: 1 }]);
     await t.ledger.ingest(batch({ records: [record(1, 2)], now: at(3) }));
     const [v2] = await claim(at(4));
     assert.ok(v2);
-    await complete([{ deliveryId: v2.deliveryId, to: 'delivered', durationMs: 1 }], at(5));
+    await complete([{ deliveryId: v2.deliveryId, attempt: v2.attempt, to: 'delivered', durationMs: 1 }], at(5));
     assert.deepEqual(await t.ledger.replayDeliveries({}, 'admin:olga', at(6)), { replayed: 0, superseded: 1 });
     const v = await t.ledger.getDelivery(v1.deliveryId);
     assert.deepEqual([v?.state, v?.attemptLog.at(-1)?.actor], ['superseded', 'admin:olga']);

@@ -269,6 +269,34 @@ describe('sqlite ledger: quarantine', () => {
     assert.equal(again.filter((q) => q.sourceId === 'src-1').length, 2, 'a resolved entry is history; a new problem opens a new entry');
   });
 
+  it('resolves an open entry when its record is read back unchanged (unchangedSourceIds), and only that one', async () => {
+    await t.ledger.ingest(batch({ records: [record(1), record(2)] }));
+    // Both records turn invalid at the source; the stored valid versions stay as they are.
+    await t.ledger.ingest(batch({ quarantine: [bad('src-1'), bad('src-2')], now: at(1) }));
+    assert.equal((await t.ledger.stats()).quarantineOpen, 2);
+
+    const none = await t.ledger.ingest(batch({ unchangedSourceIds: ['src-9'], now: at(2) }));
+    assert.equal(none.unchanged, 0);
+    assert.equal((await t.ledger.listQuarantine({})).length, 2, 'a source id not in the list resolves nothing');
+    await t.ledger.ingest(batch({ unchangedSourceIds: ['src-1'], sourceInstance: 'eljur', now: at(2) }));
+    assert.equal((await t.ledger.listQuarantine({})).length, 2, 'another instance resolves nothing');
+
+    // Record 1 went back to its stored content: no write, but its entry is closed.
+    const result = await t.ledger.ingest(batch({ records: [record(1)], unchangedSourceIds: ['src-1'], now: at(3) }));
+    assert.deepEqual([result.unchanged, result.inserted, result.updated, result.enqueued], [1, 0, 0, 0]);
+    assert.deepEqual((await t.ledger.listQuarantine({})).map((q) => q.sourceId), ['src-2']);
+    const all = await t.ledger.listQuarantine({ includeResolved: true });
+    assert.equal(all.find((q) => q.sourceId === 'src-1')?.resolvedAt, at(3));
+    assert.equal(all.find((q) => q.sourceId === 'src-2')?.resolvedAt, undefined);
+    assert.equal((await t.ledger.stats()).quarantineOpen, 1);
+    assert.equal((await t.ledger.getRecordHistory(record(1).id)).length, 1);
+
+    // Without `records` at all, the list alone resolves too.
+    await t.ledger.ingest(batch({ unchangedSourceIds: ['src-2'], now: at(4) }));
+    assert.deepEqual(await t.ledger.listQuarantine({}), []);
+    assert.deepEqual(await t.ledger.verify(), []);
+  });
+
   it('does not resolve entries of another source instance or school', async () => {
     await t.ledger.ingest(batch({ quarantine: [bad('src-1')], sourceInstance: 'eljur' }));
     await t.ledger.ingest(batch({ records: [record(1)], now: at(1) }));
@@ -314,6 +342,61 @@ describe('sqlite ledger: runs, locks, stats, verify', () => {
     assert.equal(await t.ledger.tryLock('sync:s1', 'c', at(40), at(21)), false, 'unlock by a non-holder does nothing');
     await t.ledger.unlock('sync:s1', 'b');
     assert.equal(await t.ledger.tryLock('sync:s1', 'c', at(40), at(21)), true);
+  });
+
+  it('takes a live lock over from the named owner only, and tells who holds a lock', async () => {
+    assert.equal(await t.ledger.lockHolder('sync:s1'), undefined);
+    assert.equal(await t.ledger.tryLock('sync:s1', 'a', at(10), at(0)), true);
+    assert.deepEqual(await t.ledger.lockHolder('sync:s1'), { owner: 'a', until: at(10) });
+
+    assert.equal(await t.ledger.tryLock('sync:s1', 'b', at(30), at(5), 'x'), false, 'naming someone else takes nothing');
+    assert.deepEqual(await t.ledger.lockHolder('sync:s1'), { owner: 'a', until: at(10) });
+    assert.equal(await t.ledger.tryLock('sync:s1', 'b', at(30), at(5), 'a'), true, 'taken from a live holder named as dead');
+    assert.deepEqual(await t.ledger.lockHolder('sync:s1'), { owner: 'b', until: at(30) });
+
+    assert.equal(await t.ledger.tryLock('sync:s1', 'c', at(40), at(6), 'a'), false, 'a no longer holds it, so c cannot take it from a');
+    assert.equal(await t.ledger.tryLock('sync:s1', 'a', at(40), at(6)), false, 'the old holder cannot extend');
+    assert.deepEqual(await t.ledger.lockHolder('sync:s1'), { owner: 'b', until: at(30) });
+
+    assert.equal(await t.ledger.tryLock('sync:s2', 'c', at(40), at(6), 'a'), true, 'a free lock is taken as usual');
+    assert.deepEqual(await t.ledger.lockHolder('sync:s2'), { owner: 'c', until: at(40) });
+    assert.deepEqual(await t.ledger.lockHolder('sync:s1'), { owner: 'b', until: at(30) }, 'locks are independent');
+
+    // lockHolder has no clock: an expired lock is reported until it is taken or released.
+    assert.equal(await t.ledger.tryLock('sync:s1', 'b', at(7), at(6)), true, 'the new holder may extend (or shorten)');
+    assert.deepEqual(await t.ledger.lockHolder('sync:s1'), { owner: 'b', until: at(7) });
+    await t.ledger.unlock('sync:s1', 'b');
+    assert.equal(await t.ledger.lockHolder('sync:s1'), undefined);
+  });
+
+  it('fails only the running runs of one (school, instance), with the reason in the error', async () => {
+    const start = (runId: string, schoolId: string, sourceInstance: string, minute: number) =>
+      t.ledger.startRun({ runId, schoolId, sourceInstance, trigger: 'schedule', startedAt: at(minute) });
+    await start('mine-1', SCHOOL, INSTANCE, 0);
+    await start('done', SCHOOL, INSTANCE, 1);
+    await start('other-instance', SCHOOL, 'eljur', 2);
+    await start('other-school', 'school-2', INSTANCE, 3);
+    await start('mine-2', SCHOOL, INSTANCE, 4);
+    const counts = { read: 1, inserted: 1, updated: 0, unchanged: 0, quarantined: 0, enqueued: 1 };
+    await t.ledger.finishRun('done', { finishedAt: at(5), status: 'ok', counts });
+
+    const reason = 'process 4242 on host-a died while the run was going';
+    assert.equal(await t.ledger.failInterruptedRuns(SCHOOL, INSTANCE, at(9), reason), 2);
+    const byId = new Map((await t.ledger.listRuns({})).map((r) => [r.runId, r]));
+    for (const id of ['mine-1', 'mine-2']) {
+      const r = byId.get(id);
+      assert.deepEqual([r?.status, r?.finishedAt, r?.error?.code, r?.error?.message], ['failed', at(9), 'GW_INTERNAL', reason], id);
+      assert.deepEqual(r?.counts, { read: 0, inserted: 0, updated: 0, unchanged: 0, quarantined: 0, enqueued: 0 });
+    }
+    const done = byId.get('done');
+    assert.deepEqual([done?.status, done?.finishedAt, done?.error, done?.counts], ['ok', at(5), undefined, counts]);
+    for (const id of ['other-instance', 'other-school']) {
+      const r = byId.get(id);
+      assert.deepEqual([r?.status, r?.finishedAt, r?.error], ['running', undefined, undefined], id);
+    }
+    assert.equal(await t.ledger.failInterruptedRuns(SCHOOL, INSTANCE, at(10), 'again'), 0, 'nothing left running');
+    const after = await t.ledger.listRuns({ sourceInstance: INSTANCE });
+    assert.deepEqual(after.filter((r) => r.runId.startsWith('mine-')).map((r) => [r.finishedAt, r.error?.message]), [[at(9), reason], [at(9), reason]]);
   });
 
   it('reports stats with every delivery state', async () => {
