@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { canonicalId } from '../core/ids';
 import type { PreparedRecord } from '../core/ledger';
 import type { CanonicalRecord, MappedRecord, Provenance } from '../core/records';
-import { stableStringify } from './stable-json';
 
 /** Envelope fields an adapter may not set through `fields` (the pipeline owns them). */
 const ENVELOPE_KEYS = new Set([
@@ -30,7 +29,7 @@ export interface Normalized {
  * provenance and content hash, and its stored JSON.
  *
  * The record is serialised once: the "core" (every field but `contentHash`,
- * `dateLastModified` and `provenance`) as deterministic JSON, which is both hashed and
+ * `dateLastModified` and `provenance`) as JSON with sorted top-level keys, which is both hashed and
  * used as the body, with the three volatile-or-derived fields appended. So the hash covers
  * all content plus the journal's own timestamps, but not `fetchedAt` or the adapter version:
  * re-reading unchanged data (or upgrading the gateway) yields the same hash and costs no
@@ -40,21 +39,21 @@ export function normalizeRecord(m: MappedRecord, ctx: NormalizeContext): Normali
   const id = canonicalId(ctx.idNamespace, ctx.sourceSystem, ctx.schoolId, m.entityType, m.sourceId);
   const status = m.status ?? 'active';
   const externalIds = m.externalIds ?? [{ type: 'source-local', value: m.sourceId, issuer: ctx.sourceSystem }];
+  const envelope: Record<string, unknown> = {
+    id, entityType: m.entityType, schemaVersion: 1, schoolId: ctx.schoolId, sourceSystem: ctx.sourceSystem,
+    sourceId: m.sourceId, externalIds, status, ...(m.metadata ? { metadata: m.metadata } : {}),
+  };
+  // Top-level keys in sorted order, so the JSON does not depend on the order an adapter
+  // listed its fields in. Nested values are serialised as built (JSON.stringify is several
+  // times faster than a key-sorting serialiser, and runs on every record read); adapters
+  // build them with fixed code, so their key order is stable. A reordering would only cost
+  // one extra version, never a lost change.
+  const keys: string[] = Object.keys(envelope);
+  for (const k in m.fields) if (m.fields[k] !== undefined && !ENVELOPE_KEYS.has(k)) keys.push(k);
+  keys.sort();
   const core: Record<string, unknown> = {};
-  for (const k in m.fields) {
-    const v = m.fields[k];
-    if (v !== undefined && !ENVELOPE_KEYS.has(k)) core[k] = v;
-  }
-  core.id = id;
-  core.entityType = m.entityType;
-  core.schemaVersion = 1;
-  core.schoolId = ctx.schoolId;
-  core.sourceSystem = ctx.sourceSystem;
-  core.sourceId = m.sourceId;
-  core.externalIds = externalIds;
-  core.status = status;
-  if (m.metadata) core.metadata = m.metadata;
-  const coreJson = stableStringify(core);
+  for (const k of keys) core[k] = k in envelope ? envelope[k] : m.fields[k];
+  const coreJson = JSON.stringify(core);
   const contentHash = `sha256:${createHash('sha256')
     .update(coreJson).update('\u0000').update(m.sourceModifiedAt ?? '').update('\u0000').update(m.sourceCreatedAt ?? '')
     .digest('hex')}`;

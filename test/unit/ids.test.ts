@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { v5 } from 'uuid';
 import { DEFAULT_ID_NAMESPACE, canonicalId, uuidv5 } from '../../src/core/ids';
-import { stableStringify } from '../../src/pipeline/stable-json';
 
 describe('canonical ids', () => {
   it('uuidv5 agrees with the uuid package (RFC 4122 v5) on many names', () => {
@@ -21,16 +20,5 @@ describe('canonical ids', () => {
 
   it('rejects a malformed namespace', () => {
     assert.throws(() => uuidv5('x', 'not-a-uuid'), /invalid UUID namespace/);
-  });
-});
-
-describe('stableStringify', () => {
-  it('sorts keys at every depth and drops undefined', () => {
-    assert.equal(stableStringify({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } }), '{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
-    assert.equal(stableStringify({ a: 'x"y', n: null, t: true, f: 1.5 }), JSON.stringify({ a: 'x"y', f: 1.5, n: null, t: true }));
-  });
-
-  it('gives equal text for objects built in different key orders', () => {
-    assert.equal(stableStringify({ x: 1, y: [{ p: 1, q: 2 }] }), stableStringify({ y: [{ q: 2, p: 1 }], x: 1 }));
   });
 });
