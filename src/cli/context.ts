@@ -68,3 +68,31 @@ export function adminTokens(config: GatewayConfig): { tokens: string[]; generate
   }
   return { tokens: [token], generatedFile: path.relative(process.cwd(), file) };
 }
+
+export interface StopSignal {
+  /** Resolves with the name of the first SIGINT or SIGTERM. */
+  readonly received: Promise<'SIGINT' | 'SIGTERM'>;
+  /** The signal already received, if any. */
+  readonly signal: 'SIGINT' | 'SIGTERM' | undefined;
+  /** Removes the handlers (a second Ctrl-C then ends the process at once). */
+  dispose(): void;
+}
+
+/**
+ * Takes SIGINT/SIGTERM over from Node's default (die at once) for a long-running command.
+ * Call it before the command starts listening or prints "Ctrl-C stops": a signal sent right
+ * after that banner must still stop gracefully, not kill the process mid-write. After the
+ * first signal the handlers are removed, so a second Ctrl-C forces the exit.
+ */
+export function onStopSignal(): StopSignal {
+  let resolve!: (sig: 'SIGINT' | 'SIGTERM') => void;
+  let got: 'SIGINT' | 'SIGTERM' | undefined;
+  const received = new Promise<'SIGINT' | 'SIGTERM'>((r) => { resolve = r; });
+  const onInt = (): void => fire('SIGINT');
+  const onTerm = (): void => fire('SIGTERM');
+  const dispose = (): void => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm); };
+  const fire = (sig: 'SIGINT' | 'SIGTERM'): void => { got = sig; dispose(); resolve(sig); };
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return { received, get signal() { return got; }, dispose };
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DELIVERY_STATES, type DeliveryState } from '../core/delivery-states';
 import { GatewayError } from '../core/errors';
 import { ERROR_CODES } from '../core/error-codes';
@@ -11,14 +11,27 @@ import { simulateCommand } from './simulate';
 
 interface GlobalOpts { config: string; json?: boolean }
 
+/** Option parser for whole numbers in [min, max]; a bad value is a usage error (exit 2), not an SQL error later. */
+function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}.`);
+    return n;
+  };
+}
+
 const program = new Command();
 program
   .name('diary-gateway')
-  .description('Diary Exchange Gateway: takes in school e-journal data, normalizes it to the canonical diary schema,\n'
+  .description('Diary Exchange Gateway: takes in school e-journal data, normalizes it to the canonical diary schema, '
     + 'keeps it in a ledger and delivers it to portals with retries, dead letters and replay.')
   .option('-c, --config <file>', 'gateway configuration file (env DIARY_GATEWAY_CONFIG)', DEFAULT_CONFIG)
   .option('--json', 'machine-readable JSON output')
   .showHelpAfterError()
+  // commander exits 1 on usage errors (unknown command or option, missing or invalid argument), but 1
+  // means "internal error" here; usage errors are 2 as documented. Set before .command() so that
+  // every subcommand inherits it. Help and --version still exit 0.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage))
   .addHelpText('after', `
 Adapters:   sources: ${Object.keys(SOURCES).join(', ')}; sinks: ${Object.keys(SINKS).join(', ')}
 Simulators: ${Object.keys(SIMULATORS).join(', ')}
@@ -40,9 +53,9 @@ const exit = (code: number): void => { process.exitCode = code; };
 program.command('run')
   .description('run the gateway: scheduled syncs, delivery workers and the admin API, until Ctrl-C')
   .option('--no-simulators', 'do not start the simulators the config lists')
-  .option('--summary-every <seconds>', 'print a one-line summary this often (0 = never)', '30')
-  .action(async (o: { simulators: boolean; summaryEvery: string }) => {
-    exit(await runCommand(globals().config, { simulators: o.simulators, summaryEverySec: Number(o.summaryEvery) }));
+  .option('--summary-every <seconds>', 'print a one-line summary this often (0 = never)', intArg(0, 86_400), 30)
+  .action(async (o: { simulators: boolean; summaryEvery: number }) => {
+    exit(await runCommand(globals().config, { simulators: o.simulators, summaryEverySec: o.summaryEvery }));
   });
 
 program.command('validate-config')
@@ -148,17 +161,17 @@ program.command('status')
   });
 
 program.command('deliveries')
-  .description('list deliveries (newest first)')
+  .description('list deliveries, oldest first (the ledger pages by id)')
   .addOption(new Option('--state <state>', 'only this state').choices([...DELIVERY_STATES]))
   .option('--sink <id>', 'only this sink')
   .option('--school <id>', 'only this school')
-  .option('--limit <n>', 'at most n rows', '50')
-  .action(async (o: { state?: DeliveryState; sink?: string; school?: string; limit: string }) => {
+  .option('--limit <n>', 'at most n rows', intArg(1, 100_000), 50)
+  .action(async (o: { state?: DeliveryState; sink?: string; school?: string; limit: number }) => {
     const g = globals();
     try {
       const { ledger } = await openConfiguredLedger(g.config);
       try {
-        const rows = await ledger.listDeliveries({ ...(o.state ? { state: o.state } : {}), ...(o.sink ? { sinkId: o.sink } : {}), ...(o.school ? { schoolId: o.school } : {}), limit: Number(o.limit) });
+        const rows = await ledger.listDeliveries({ ...(o.state ? { state: o.state } : {}), ...(o.sink ? { sinkId: o.sink } : {}), ...(o.school ? { schoolId: o.school } : {}), limit: o.limit });
         if (g.json) printJson(rows);
         else printTable(rows.map((d) => ({ id: d.id, sink: d.sinkId, school: d.schoolId, entity: d.entityType, rev: d.revision, state: d.state, attempts: `${d.attempts}/${d.maxAttempts}`, next: d.nextAttemptAt, lastError: d.lastError ? `${d.lastError.code}: ${d.lastError.message}` : '' })),
           ['id', 'sink', 'school', 'entity', 'rev', 'state', 'attempts', 'next', 'lastError']);
@@ -185,22 +198,25 @@ program.command('replay [deliveryId]')
           ...(o.school ? { schoolId: o.school } : {}), ...(o.sink ? { sinkId: o.sink } : {}), ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}),
         };
         const res = await ledger.replayDeliveries(filter, `cli:${process.env.USER ?? 'operator'}`, new Date().toISOString());
+        const nothing = res.replayed + res.superseded === 0;
         if (g.json) printJson(res);
-        else process.stdout.write(`replayed ${res.replayed}, superseded by newer versions ${res.superseded}; a running gateway delivers them on its next poll\n`);
-        exit(id && res.replayed + res.superseded === 0 ? EXIT.failed : EXIT.ok);
+        else if (id && nothing) process.stderr.write(`delivery ${id}: nothing replayed — there is no such delivery, or it is not dead or rejected (see \`diary-gateway deliveries\`)\n`);
+        else process.stdout.write(`replayed ${res.replayed}, superseded by newer versions ${res.superseded}${res.replayed > 0 ? '; a running gateway delivers them on its next poll' : ''}\n`);
+        exit(id && nothing ? EXIT.failed : EXIT.ok);
       } finally { await ledger.close(); }
     } catch (e) { exit(reportError(e, !!g.json)); }
   });
 
 const q = program.command('quarantine').description('records that failed validation or mapping');
 q.command('list')
-  .option('--school <id>').option('--all', 'include resolved entries').option('--limit <n>', 'at most n rows', '50')
-  .action(async (o: { school?: string; all?: boolean; limit: string }) => {
+  .description('open quarantine entries: school, record and failing fields')
+  .option('--school <id>').option('--all', 'include resolved entries').option('--limit <n>', 'at most n rows', intArg(1, 100_000), 50)
+  .action(async (o: { school?: string; all?: boolean; limit: number }) => {
     const g = globals();
     try {
       const { ledger } = await openConfiguredLedger(g.config);
       try {
-        const rows = await ledger.listQuarantine({ ...(o.school ? { schoolId: o.school } : {}), includeResolved: !!o.all, limit: Number(o.limit) });
+        const rows = await ledger.listQuarantine({ ...(o.school ? { schoolId: o.school } : {}), includeResolved: !!o.all, limit: o.limit });
         if (g.json) printJson(rows.map(({ raw: _raw, ...r }) => r));
         else printTable(rows.map((r) => ({ id: r.id, school: r.schoolId, source: r.sourceInstance, stream: r.stream, record: `${r.entityType ?? '?'} ${r.sourceId}`, code: r.errorCode, fields: r.issues.map((i) => i.path).join(' '), seen: r.seenCount, resolved: r.resolvedAt ?? '' })),
           ['id', 'school', 'source', 'stream', 'record', 'code', 'fields', 'seen', 'resolved']);
@@ -231,12 +247,12 @@ q.command('show <id>')
 
 program.command('simulate <system>')
   .description(`start one simulator standalone with demo data (${Object.keys(SIMULATORS).join(', ')}) and print its address and demo credentials`)
-  .option('-p, --port <n>', 'port (0 = any free port)', '0')
+  .option('-p, --port <n>', 'port (0 = any free port)', intArg(0, 65_535), 0)
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
-  .option('--seed <n>', 'demo data seed', '1')
+  .option('--seed <n>', 'demo data seed (default: the simulator\'s own, the same data `run` with config/demo.json serves)', intArg(0))
   .option('--live', 'keep adding new data over time')
-  .action(async (system: string, o: { port: string; host: string; seed: string; live?: boolean }) => {
-    exit(await simulateCommand(system, { port: Number(o.port), host: o.host, seed: Number(o.seed), live: !!o.live, json: !!globals().json }));
+  .action(async (system: string, o: { port: number; host: string; seed?: number; live?: boolean }) => {
+    exit(await simulateCommand(system, { port: o.port, host: o.host, ...(o.seed !== undefined ? { seed: o.seed } : {}), live: !!o.live, json: !!globals().json }));
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

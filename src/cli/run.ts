@@ -3,7 +3,7 @@ import { startAdminServer } from '../http/server';
 import { createApp } from '../http/app';
 import type { Gateway } from '../runtime/gateway';
 import { EXIT, reportError } from './output';
-import { adminTokens, createGateway, makeLogger, readValidatedConfig } from './context';
+import { adminTokens, createGateway, makeLogger, onStopSignal, readValidatedConfig } from './context';
 
 function summaryLine(gw: Gateway, s: LedgerStats): string {
   let taken = 0; let quarantined = 0; let failedRuns = 0;
@@ -33,12 +33,15 @@ export async function runCommand(configPath: string, o: { simulators: boolean; s
     return reportError(e, false);
   }
   const logger = makeLogger(level, format);
+  const out = (s: string): void => { process.stdout.write(`[diary-gateway] ${s}\n`); };
+  // Taken over before start-up: Ctrl-C while simulators start or the ledger migrates, or right
+  // after the banner, then stops gracefully instead of killing the process with the ledger open.
+  const stop = onStopSignal();
   let gw: Gateway | undefined;
   let server: { url: string; close(): Promise<void> } | undefined;
   try {
     gw = await createGateway(configPath, logger, o.simulators);
     const g = gw;
-    const out = (s: string): void => { process.stdout.write(`[diary-gateway] ${s}\n`); };
     out(`config ${configPath}: ${g.config.schools.length} school(s), ${g.runners.length} source(s), ${g.workers.size} sink(s); ledger ${g.config.gateway.ledger.path}`);
     for (const sim of g.simulators) out(`simulator ${sim.system} at ${sim.url}`);
     if (g.config.gateway.admin.enabled) {
@@ -61,9 +64,10 @@ export async function runCommand(configPath: string, o: { simulators: boolean; s
       out(`admin API ${srv.url} (health ${srv.url}/healthz, metrics ${srv.url}/metrics, API ${srv.url}/api/v1/schools)`);
       out(generatedFile ? `admin API token: in ${generatedFile} (set ${g.config.gateway.admin.tokensEnv} to choose your own)` : `admin API tokens from ${g.config.gateway.admin.tokensEnv}`);
     }
-    const { initialSyncs } = g.start();
-    out('syncing at start, then on schedule; Ctrl-C stops (graceful: finishes the batch in flight)');
+    const { initialSyncs } = stop.signal ? { initialSyncs: Promise.resolve() } : g.start();
+    if (!stop.signal) out('syncing at start, then on schedule; Ctrl-C stops (graceful: finishes the batch in flight)');
     void initialSyncs.then(async () => {
+      if (stop.signal) return;
       for (const r of g.runners) {
         const s = r.lastRun;
         if (s) out(`${r.inst.schoolId}/${r.inst.instanceId}: ${s.status} — read ${s.counts.read}, new ${s.counts.inserted}, changed ${s.counts.updated}, quarantined ${s.counts.quarantined}${s.error ? `; ${s.error.code}: ${s.error.message} — ${s.error.remedy}` : ''}`);
@@ -71,21 +75,12 @@ export async function runCommand(configPath: string, o: { simulators: boolean; s
       // Give the delivery workers a moment so the first summary shows deliveries.
       await new Promise((r) => setTimeout(r, 1500));
       if (g.ready()) out(summaryLine(g, await g.ledger.stats()));
-    });
+    }).catch(() => undefined); // a Ctrl-C during the pause closes the ledger under stats(): not worth a crash
     const timer = o.summaryEverySec > 0 ? setInterval(() => {
       if (g.ready()) void g.ledger.stats().then((s) => out(summaryLine(g, s))).catch(() => undefined);
     }, o.summaryEverySec * 1000) : undefined;
-    await new Promise<void>((resolve) => {
-      const stop = (sig: string): void => {
-        process.off('SIGINT', onInt); process.off('SIGTERM', onTerm);
-        out(`${sig}: stopping intake, finishing the batch in flight…`);
-        resolve();
-      };
-      const onInt = (): void => stop('SIGINT');
-      const onTerm = (): void => stop('SIGTERM');
-      process.on('SIGINT', onInt);
-      process.on('SIGTERM', onTerm);
-    });
+    const sig = await stop.received;
+    out(`${sig}: stopping intake, finishing the batch in flight… (Ctrl-C again forces)`);
     if (timer) clearInterval(timer);
     await server?.close();
     await g.stop();
@@ -98,5 +93,7 @@ export async function runCommand(configPath: string, o: { simulators: boolean; s
     const code = reportError(e, false);
     await logger.close();
     return code;
+  } finally {
+    stop.dispose();
   }
 }
