@@ -30,7 +30,15 @@ export function startAdminServer(app: Express, opts: AdminServerOptions): Promis
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(new GatewayError('GW_CONFIG_INVALID',
         `Admin API cannot listen on ${opts.host}:${opts.port} (${err.code ?? 'error'}).`,
-        { cause: err, context: { host: opts.host, port: opts.port } }));
+        {
+          cause: err, context: { host: opts.host, port: opts.port },
+          issues: [{
+            path: '/gateway/admin/port',
+            message: err.code === 'EADDRINUSE'
+              ? `port ${opts.port} is in use (another gateway running?); stop it or choose another port (0 = any free port)`
+              : `cannot listen: ${err.code ?? 'error'}`,
+          }],
+        }));
     };
     server.once('error', onError);
     server.listen(opts.port, opts.host, () => {
