@@ -13,12 +13,18 @@ export interface BackoffPolicy {
   maxRetryAfterMs?: number;
 }
 
-/** 30 s base, 1 h cap: with 8 attempts a delivery keeps trying for about 2.5 h before it is dead. */
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 30_000, capMs: 3_600_000, maxRetryAfterMs: 6 * 3_600_000 };
+/** Longest Retry-After honoured when a policy does not say (config policies carry none). */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 6 * 3_600_000;
+
+/**
+ * 30 s base, 1 h cap: 8 attempts leave 7 waits of nominally 30 s … 32 min (63.5 min in all);
+ * with jitter a delivery keeps trying for 32–64 min before it is dead.
+ */
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 30_000, capMs: 3_600_000, maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS };
 
 export function backoffDelay(attempt: number, policy: BackoffPolicy, retryAfterMs?: number, random: () => number = Math.random): number {
   if (retryAfterMs !== undefined && retryAfterMs >= 0) {
-    return Math.min(retryAfterMs, policy.maxRetryAfterMs ?? Number.POSITIVE_INFINITY);
+    return Math.min(retryAfterMs, policy.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS);
   }
   const exp = Math.max(0, attempt - 1);
   const nominal = Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(exp, 30));

@@ -55,6 +55,10 @@ export class DeliveryWorker<C> {
   /** Delivers one batch; returns how many items it handled (0 = nothing due). */
   async tick(): Promise<number> {
     const { d } = this;
+    // A claim whose worker died (or whose completion failed) would otherwise stay in_flight until
+    // a restart and block every newer version of its record: give expired leases back first.
+    const recovered = await d.ledger.recoverInFlight({ now: d.now().toISOString() });
+    if (recovered > 0) d.log.warn('expired delivery leases recovered', { sink: d.sinkId, count: recovered });
     const items = await d.ledger.claimDeliveries({
       sinkId: d.sinkId, limit: d.policy.batchSize, now: d.now().toISOString(), leaseMs: d.policy.leaseMs, owner: d.owner,
     });
@@ -147,6 +151,8 @@ export class DeliveryWorker<C> {
 
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      // stop() may have come between the loop's check and this pause: its poke found no sleeper.
+      if (this.stopping) { resolve(); return; }
       const t = setTimeout(done, ms);
       const self = this;
       function done(): void { clearTimeout(t); self.wake = undefined; resolve(); }

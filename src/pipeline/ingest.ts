@@ -63,6 +63,9 @@ export async function runSource<C>(deps: IngestDeps, req: SourceRunRequest<C>): 
   const streams: Record<string, 'ok' | SerializedError> = {};
   const batchSize = req.batchSize ?? DEFAULT_BATCH;
   let firstError: GatewayError | undefined;
+  // A permanent or internal error stops the run and fails it even if earlier streams were read:
+  // the runner decides health from the run's status and error class.
+  let fatal: GatewayError | undefined;
 
   for (const stream of req.streams) {
     if (req.ctx.signal.aborted) break;
@@ -75,12 +78,13 @@ export async function runSource<C>(deps: IngestDeps, req: SourceRunRequest<C>): 
       streams[stream] = err.toJSON();
       firstError ??= err;
       log.error('stream failed', { err, code: err.code, class: err.errorClass });
-      if (err.errorClass === 'permanent' || err.errorClass === 'internal') break;
+      if (err.errorClass === 'permanent' || err.errorClass === 'internal') { fatal = err; break; }
     }
   }
   const okStreams = Object.values(streams).filter((s) => s === 'ok').length;
-  const status: RunStatus = !firstError ? 'ok' : okStreams > 0 ? 'partial' : 'failed';
-  return { status, counts, streams, ...(firstError ? { error: firstError.toJSON() } : {}) };
+  const status: RunStatus = !firstError ? 'ok' : fatal || okStreams === 0 ? 'failed' : 'partial';
+  const error = fatal ?? firstError;
+  return { status, counts, streams, ...(error ? { error: error.toJSON() } : {}) };
 }
 
 async function readStream<C>(

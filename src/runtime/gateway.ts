@@ -188,8 +188,14 @@ export class Gateway {
     await this.scheduler.stop();
     const deadline = Date.now() + graceMs;
     while (this.runners.some((r) => r.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Workers finish the batch in flight before the abort: aborting it would cost each of its
+    // deliveries an attempt (the last one makes it dead). Only a push outlasting the grace is cut off.
+    const workersStopped = Promise.all([...this.workers.values()].map((w) => w.stop()));
+    let graceTimer: NodeJS.Timeout | undefined;
+    await Promise.race([workersStopped, new Promise((r) => { graceTimer = setTimeout(r, Math.max(0, deadline - Date.now())); })]);
+    clearTimeout(graceTimer);
     this.stopController.abort();
-    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    await workersStopped;
     while (this.runners.some((r) => r.running) && Date.now() < deadline + 2000) await new Promise((r) => setTimeout(r, 50));
     await this.ledger.close();
     await Promise.all(this.simulators.map((s) => s.close().catch(() => undefined)));

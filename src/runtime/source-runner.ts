@@ -132,14 +132,25 @@ export class SourceRunner {
     this.running = true;
     const runId = randomUUID();
     const lockName = `run:${inst.schoolId}:${inst.instanceId}`;
-    const locked = await this.acquireRunLock(lockName);
+    let locked = false;
+    let interrupted = 0;
+    try {
+      locked = await this.acquireRunLock(lockName);
+      if (locked) {
+        interrupted = await deps.ledger.failInterruptedRuns(inst.schoolId, inst.instanceId, deps.clock.now().toISOString(),
+          'interrupted: the gateway process stopped during this run; the next run resumed from the last committed cursor');
+      }
+    } catch (e) {
+      // A ledger error here (GW_LEDGER_BUSY) must not leave `running` set: every later sync would be skipped.
+      if (locked) await deps.ledger.unlock(lockName, deps.owner).catch(() => undefined);
+      this.running = false;
+      throw e;
+    }
     if (!locked) {
       this.running = false;
       deps.log.info('run skipped: locked by another process', { schoolId: inst.schoolId, source: inst.instanceId });
       return undefined;
     }
-    const interrupted = await deps.ledger.failInterruptedRuns(inst.schoolId, inst.instanceId, deps.clock.now().toISOString(),
-      'interrupted: the gateway process stopped during this run; the next run resumed from the last committed cursor');
     if (interrupted > 0) deps.log.warn('earlier run was interrupted', { schoolId: inst.schoolId, source: inst.instanceId, runs: interrupted });
     const ac = new AbortController();
     const onAbort = (): void => ac.abort();
