@@ -79,18 +79,41 @@ describe('crash test: SIGKILL while taking in and delivering', function () {
     let kills = 0;
     let seed = 12345;
     const rnd = (): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+    const ledgerFile = path.join(dir, 'ledger.sqlite');
+    // Half the kills wait until a sync is running, half until a batch is in flight, then land
+    // a few random milliseconds later; if the moment does not come in time the kill lands anyway.
+    const waitFor = async (what: 'running' | 'in_flight', ms: number): Promise<boolean> => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        if (fs.existsSync(ledgerFile)) {
+          const l = openLedger({ driver: 'sqlite', path: ledgerFile });
+          try {
+            const hit = what === 'running'
+              ? (await l.listRuns({ limit: 5 })).some((r) => r.status === 'running')
+              : (await l.stats()).deliveries.in_flight > 0;
+            if (hit) return true;
+          } catch { /* not migrated yet, or busy: look again */ } finally { await l.close().catch(() => undefined); }
+        }
+        await delay(25);
+      }
+      return false;
+    };
+    let landedInRun = 0;
+    let landedInFlight = 0;
     while (kills < KILLS) {
       const p = startGateway(configFile, env, logFile);
-      await delay(400 + Math.floor(rnd() * 2200));
+      const mode = kills % 2 === 0 ? 'running' : 'in_flight';
+      if (await waitFor(mode, 4000)) { if (mode === 'running') landedInRun++; else landedInFlight++; }
+      await delay(Math.floor(rnd() * 300));
       if (p.exitCode !== null) assert.fail(`gateway exited by itself with ${p.exitCode}; see ${logFile}`);
       p.kill('SIGKILL');
       await exited(p);
       kills++;
     }
+    assert.ok(landedInRun > 0 && landedInFlight > 0, `kills landed during a sync (${landedInRun}) and during a delivery (${landedInFlight})`);
     portal.inject({ kind: 'clear' });
     // Final run: let it finish intake and drain the outbox, then stop it gracefully.
     const p = startGateway(configFile, env, logFile);
-    const ledgerFile = path.join(dir, 'ledger.sqlite');
     const deadline = Date.now() + 120_000;
     let drained = false;
     while (Date.now() < deadline) {
