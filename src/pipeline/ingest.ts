@@ -1,7 +1,7 @@
 import type { RunContext, SourceAdapter } from '../core/adapter';
 import type { Cursor } from '../core/cursor';
 import { GatewayError, toGatewayError, type Issue, type SerializedError } from '../core/errors';
-import type { Ledger, PreparedRecord, QuarantineInput, RunCounts, RunStatus, SinkRoute } from '../core/ledger';
+import type { IngestResult, Ledger, PreparedRecord, QuarantineInput, RunCounts, RunStatus, SinkRoute } from '../core/ledger';
 import type { Logger } from '../core/logger';
 import { normalizeRecord, type Normalized, type NormalizeContext } from './normalize';
 
@@ -101,6 +101,10 @@ async function readStream<C>(
   };
   let pending: Normalized[] = [];
   let quarantine: QuarantineInput[] = [];
+  // The batch being written. Batches are written one after another (a failed batch stops
+  // the chain, so no later cursor can be committed past it), but the next batch is read
+  // and normalised while this one is written (the ledger may write on another thread).
+  let writing: Promise<void> = Promise.resolve();
 
   const flush = async (checkpoint?: Cursor): Promise<void> => {
     if (pending.length === 0 && quarantine.length === 0 && !checkpoint) return;
@@ -108,6 +112,7 @@ async function readStream<C>(
     const q = quarantine;
     pending = [];
     quarantine = [];
+    await writing;
     const stored = await deps.ledger.currentHashes(batch.map((n) => n.prepared.id));
     const changed: PreparedRecord[] = [];
     const unchangedIds: string[] = [];
@@ -124,14 +129,18 @@ async function readStream<C>(
       }
       changed.push(n.prepared);
     }
-    const res = await deps.ledger.ingest({
+    writing = deps.ledger.ingest({
       runId: req.runId, schoolId: req.schoolId, sourceInstance: req.sourceInstance, stream,
       records: changed, unchangedSourceIds: unchangedIds, quarantine: q, ...(checkpoint ? { checkpoint } : {}), routes: req.routes,
       now: deps.now().toISOString(),
-    });
+    }).then((res) => tally(res, unchangedIds.length, q));
+    // Observed at the next flush or at the end; this only keeps it from counting as unhandled.
+    writing.catch(() => undefined);
+  };
+
+  const tally = (res: IngestResult, unchanged: number, q: QuarantineInput[]): void => {
     counts.inserted += res.inserted;
     counts.updated += res.updated;
-    const unchanged = unchangedIds.length;
     counts.unchanged += unchanged + res.unchanged;
     counts.quarantined += res.quarantined;
     counts.enqueued += res.enqueued;
@@ -149,24 +158,34 @@ async function readStream<C>(
     }
   };
 
-  for await (const msg of req.adapter.read(req.ctx, stream, from)) {
-    if (msg.kind === 'record') {
-      counts.read++;
-      pending.push(normalizeRecord(msg.record, nctx));
-      if (pending.length >= batchSize) await flush();
-    } else if (msg.kind === 'invalid') {
-      counts.read++;
-      quarantine.push({
-        stream, sourceId: msg.sourceId, ...(msg.entityType ? { entityType: msg.entityType } : {}),
-        errorCode: msg.error.code === 'GW_RECORD_INVALID' ? 'GW_RECORD_INVALID' : 'GW_RECORD_UNMAPPABLE',
-        message: `school ${req.schoolId}, ${msg.entityType ?? 'record'} ${msg.sourceId}: ${msg.error.message}`,
-        issues: msg.error.issues, raw: msg.raw ?? null,
-      });
-    } else {
-      await flush(msg.cursor);
+  try {
+    await readInto();
+    await flush();
+  } finally {
+    // Whatever happened while reading, the batches already handed over are committed (or
+    // their failure is what this read reports).
+    await writing;
+  }
+
+  async function readInto(): Promise<void> {
+    for await (const msg of req.adapter.read(req.ctx, stream, from)) {
+      if (msg.kind === 'record') {
+        counts.read++;
+        pending.push(normalizeRecord(msg.record, nctx));
+        if (pending.length >= batchSize) await flush();
+      } else if (msg.kind === 'invalid') {
+        counts.read++;
+        quarantine.push({
+          stream, sourceId: msg.sourceId, ...(msg.entityType ? { entityType: msg.entityType } : {}),
+          errorCode: msg.error.code === 'GW_RECORD_INVALID' ? 'GW_RECORD_INVALID' : 'GW_RECORD_UNMAPPABLE',
+          message: `school ${req.schoolId}, ${msg.entityType ?? 'record'} ${msg.sourceId}: ${msg.error.message}`,
+          issues: msg.error.issues, raw: msg.raw ?? null,
+        });
+      } else {
+        await flush(msg.cursor);
+      }
     }
   }
-  await flush();
 }
 
 function summarize(issues: Issue[]): string {
