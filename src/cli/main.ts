@@ -50,6 +50,14 @@ Examples:
 const globals = (): GlobalOpts => program.opts<GlobalOpts>();
 const exit = (code: number): void => { process.exitCode = code; };
 
+/** Opens the configured ledger for a read-or-replay command, closes it after, and reports errors. */
+async function withLedger(g: GlobalOpts, fn: (opened: Awaited<ReturnType<typeof openConfiguredLedger>>) => Promise<void>): Promise<void> {
+  try {
+    const opened = await openConfiguredLedger(g.config);
+    try { await fn(opened); } finally { await opened.ledger.close(); }
+  } catch (e) { exit(reportError(e, !!g.json)); }
+}
+
 program.command('run')
   .description('run the gateway: scheduled syncs, delivery workers and the admin API, until Ctrl-C')
   .option('--no-simulators', 'do not start the simulators the config lists')
@@ -133,31 +141,28 @@ program.command('status')
   .option('--strict', 'exit 4 when there are dead deliveries or open quarantine')
   .action(async (o: { verify?: boolean; strict?: boolean }) => {
     const g = globals();
-    try {
-      const { ledger, config } = await openConfiguredLedger(g.config);
-      try {
-        const stats = await ledger.stats();
-        const sources = [];
-        for (const s of config.schools) for (const src of s.sources) {
-          const [last] = await ledger.listRuns({ schoolId: s.id, sourceInstance: src.id, limit: 1 });
-          const cursors = (await ledger.listCursors(s.id)).filter((c) => c.sourceInstance === src.id);
-          sources.push({ school: s.id, source: src.id, adapter: src.adapter, schedule: src.schedule, lastRun: last ?? null, cursors });
-        }
-        const problems = o.verify ? await ledger.verify() : undefined;
-        if (g.json) printJson({ stats, sources, ...(problems ? { problems } : {}) });
-        else {
-          process.stdout.write(`records ${stats.records} · open quarantine ${stats.quarantineOpen} · deliveries ${Object.entries(stats.deliveries).map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
-          if (stats.oldestPendingAt) process.stdout.write(`oldest pending delivery since ${stats.oldestPendingAt}\n`);
-          printTable(sources.map((x) => ({
-            school: x.school, source: x.source, schedule: x.schedule, lastRun: x.lastRun?.startedAt, status: x.lastRun?.status,
-            read: x.lastRun?.counts.read, new: x.lastRun?.counts.inserted, quarantined: x.lastRun?.counts.quarantined, error: x.lastRun?.error?.code,
-          })), ['school', 'source', 'schedule', 'lastRun', 'status', 'read', 'new', 'quarantined', 'error']);
-          if (problems) process.stdout.write(problems.length === 0 ? 'ledger consistent\n' : `ledger problems:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
-        }
-        if (problems && problems.length > 0) exit(EXIT.failed);
-        else exit(o.strict && (stats.deliveries.dead > 0 || stats.quarantineOpen > 0) ? EXIT.attention : EXIT.ok);
-      } finally { await ledger.close(); }
-    } catch (e) { exit(reportError(e, !!g.json)); }
+    await withLedger(g, async ({ ledger, config }) => {
+      const stats = await ledger.stats();
+      const sources = [];
+      for (const s of config.schools) for (const src of s.sources) {
+        const [last] = await ledger.listRuns({ schoolId: s.id, sourceInstance: src.id, limit: 1 });
+        const cursors = (await ledger.listCursors(s.id)).filter((c) => c.sourceInstance === src.id);
+        sources.push({ school: s.id, source: src.id, adapter: src.adapter, schedule: src.schedule, lastRun: last ?? null, cursors });
+      }
+      const problems = o.verify ? await ledger.verify() : undefined;
+      if (g.json) printJson({ stats, sources, ...(problems ? { problems } : {}) });
+      else {
+        process.stdout.write(`records ${stats.records} · open quarantine ${stats.quarantineOpen} · deliveries ${Object.entries(stats.deliveries).map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
+        if (stats.oldestPendingAt) process.stdout.write(`oldest pending delivery since ${stats.oldestPendingAt}\n`);
+        printTable(sources.map((x) => ({
+          school: x.school, source: x.source, schedule: x.schedule, lastRun: x.lastRun?.startedAt, status: x.lastRun?.status,
+          read: x.lastRun?.counts.read, new: x.lastRun?.counts.inserted, quarantined: x.lastRun?.counts.quarantined, error: x.lastRun?.error?.code,
+        })), ['school', 'source', 'schedule', 'lastRun', 'status', 'read', 'new', 'quarantined', 'error']);
+        if (problems) process.stdout.write(problems.length === 0 ? 'ledger consistent\n' : `ledger problems:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+      }
+      if (problems && problems.length > 0) exit(EXIT.failed);
+      else exit(o.strict && (stats.deliveries.dead > 0 || stats.quarantineOpen > 0) ? EXIT.attention : EXIT.ok);
+    });
   });
 
 program.command('deliveries')
@@ -168,16 +173,13 @@ program.command('deliveries')
   .option('--limit <n>', 'at most n rows', intArg(1, 100_000), 50)
   .action(async (o: { state?: DeliveryState; sink?: string; school?: string; limit: number }) => {
     const g = globals();
-    try {
-      const { ledger } = await openConfiguredLedger(g.config);
-      try {
-        const rows = await ledger.listDeliveries({ ...(o.state ? { state: o.state } : {}), ...(o.sink ? { sinkId: o.sink } : {}), ...(o.school ? { schoolId: o.school } : {}), limit: o.limit });
-        if (g.json) printJson(rows);
-        else printTable(rows.map((d) => ({ id: d.id, sink: d.sinkId, school: d.schoolId, entity: d.entityType, rev: d.revision, state: d.state, attempts: `${d.attempts}/${d.maxAttempts}`, next: d.nextAttemptAt, lastError: d.lastError ? `${d.lastError.code}: ${d.lastError.message}` : '' })),
-          ['id', 'sink', 'school', 'entity', 'rev', 'state', 'attempts', 'next', 'lastError']);
-        exit(EXIT.ok);
-      } finally { await ledger.close(); }
-    } catch (e) { exit(reportError(e, !!g.json)); }
+    await withLedger(g, async ({ ledger }) => {
+      const rows = await ledger.listDeliveries({ ...(o.state ? { state: o.state } : {}), ...(o.sink ? { sinkId: o.sink } : {}), ...(o.school ? { schoolId: o.school } : {}), limit: o.limit });
+      if (g.json) printJson(rows);
+      else printTable(rows.map((d) => ({ id: d.id, sink: d.sinkId, school: d.schoolId, entity: d.entityType, rev: d.revision, state: d.state, attempts: `${d.attempts}/${d.maxAttempts}`, next: d.nextAttemptAt, lastError: d.lastError ? `${d.lastError.code}: ${d.lastError.message}` : '' })),
+        ['id', 'sink', 'school', 'entity', 'rev', 'state', 'attempts', 'next', 'lastError']);
+      exit(EXIT.ok);
+    });
   });
 
 program.command('replay [deliveryId]')
@@ -213,36 +215,30 @@ q.command('list')
   .option('--school <id>').option('--all', 'include resolved entries').option('--limit <n>', 'at most n rows', intArg(1, 100_000), 50)
   .action(async (o: { school?: string; all?: boolean; limit: number }) => {
     const g = globals();
-    try {
-      const { ledger } = await openConfiguredLedger(g.config);
-      try {
-        const rows = await ledger.listQuarantine({ ...(o.school ? { schoolId: o.school } : {}), includeResolved: !!o.all, limit: o.limit });
-        if (g.json) printJson(rows.map(({ raw: _raw, ...r }) => r));
-        else printTable(rows.map((r) => ({ id: r.id, school: r.schoolId, source: r.sourceInstance, stream: r.stream, record: `${r.entityType ?? '?'} ${r.sourceId}`, code: r.errorCode, fields: r.issues.map((i) => i.path).join(' '), seen: r.seenCount, resolved: r.resolvedAt ?? '' })),
-          ['id', 'school', 'source', 'stream', 'record', 'code', 'fields', 'seen', 'resolved']);
-        exit(EXIT.ok);
-      } finally { await ledger.close(); }
-    } catch (e) { exit(reportError(e, !!g.json)); }
+    await withLedger(g, async ({ ledger }) => {
+      const rows = await ledger.listQuarantine({ ...(o.school ? { schoolId: o.school } : {}), includeResolved: !!o.all, limit: o.limit });
+      if (g.json) printJson(rows.map(({ raw: _raw, ...r }) => r));
+      else printTable(rows.map((r) => ({ id: r.id, school: r.schoolId, source: r.sourceInstance, stream: r.stream, record: `${r.entityType ?? '?'} ${r.sourceId}`, code: r.errorCode, fields: r.issues.map((i) => i.path).join(' '), seen: r.seenCount, resolved: r.resolvedAt ?? '' })),
+        ['id', 'school', 'source', 'stream', 'record', 'code', 'fields', 'seen', 'resolved']);
+      exit(EXIT.ok);
+    });
   });
 q.command('show <id>')
   .description('one quarantined record with every failing path and the record as received')
   .action(async (id: string) => {
     const g = globals();
-    try {
-      const { ledger } = await openConfiguredLedger(g.config);
-      try {
-        const entry = /^\d+$/.test(id) ? await ledger.getQuarantine(Number(id)) : undefined;
-        if (!entry) throw new GatewayError('GW_API_NOT_FOUND', `no quarantine entry ${id}`);
-        if (g.json) printJson(entry);
-        else {
-          process.stdout.write(`#${entry.id} school ${entry.schoolId}, source ${entry.sourceInstance}, stream ${entry.stream}, ${entry.entityType ?? 'record'} ${entry.sourceId}\n`);
-          process.stdout.write(`${entry.errorCode}: ${entry.message}\nwhat to do: ${ERROR_CODES[entry.errorCode as keyof typeof ERROR_CODES]?.remedy ?? ''}\n`);
-          for (const i of entry.issues) process.stdout.write(`  ${i.path || '/'}: ${i.message}\n`);
-          process.stdout.write(`first seen ${entry.firstSeenAt}, last seen ${entry.lastSeenAt} (${entry.seenCount}×)${entry.resolvedAt ? `, resolved ${entry.resolvedAt}` : ''}\nrecord as received:\n${JSON.stringify(entry.raw, null, 2)}\n`);
-        }
-        exit(EXIT.ok);
-      } finally { await ledger.close(); }
-    } catch (e) { exit(reportError(e, !!g.json)); }
+    await withLedger(g, async ({ ledger }) => {
+      const entry = /^\d+$/.test(id) ? await ledger.getQuarantine(Number(id)) : undefined;
+      if (!entry) throw new GatewayError('GW_API_NOT_FOUND', `no quarantine entry ${id}`);
+      if (g.json) printJson(entry);
+      else {
+        process.stdout.write(`#${entry.id} school ${entry.schoolId}, source ${entry.sourceInstance}, stream ${entry.stream}, ${entry.entityType ?? 'record'} ${entry.sourceId}\n`);
+        process.stdout.write(`${entry.errorCode}: ${entry.message}\nwhat to do: ${ERROR_CODES[entry.errorCode as keyof typeof ERROR_CODES]?.remedy ?? ''}\n`);
+        for (const i of entry.issues) process.stdout.write(`  ${i.path || '/'}: ${i.message}\n`);
+        process.stdout.write(`first seen ${entry.firstSeenAt}, last seen ${entry.lastSeenAt} (${entry.seenCount}×)${entry.resolvedAt ? `, resolved ${entry.resolvedAt}` : ''}\nrecord as received:\n${JSON.stringify(entry.raw, null, 2)}\n`);
+      }
+      exit(EXIT.ok);
+    });
   });
 
 program.command('simulate <system>')

@@ -15,20 +15,13 @@ import type { DeliveryTransitions } from './transitions';
 /** The actor of every automatic transition. */
 export const GATEWAY_ACTOR = 'gateway';
 
-interface ClaimRow {
-  id: number;
+type ClaimRow = Pick<DeliveryRow, 'id' | 'record_id' | 'entity_type' | 'school_id' | 'revision' | 'content_hash' | 'idempotency_key'> & {
   record_seq: number;
-  record_id: string;
-  entity_type: EntityType;
-  school_id: string;
-  revision: number;
-  content_hash: string;
-  idempotency_key: string;
   state: 'pending' | 'retry_wait';
   next_attempt_at: string | null;
   status: RecordStatus;
   body: string;
-}
+};
 
 interface KeyRow {
   id: number;
