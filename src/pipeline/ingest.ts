@@ -3,6 +3,7 @@ import type { Cursor } from '../core/cursor';
 import { GatewayError, toGatewayError, type Issue, type SerializedError } from '../core/errors';
 import type { IngestResult, Ledger, PreparedRecord, QuarantineInput, RunCounts, RunStatus, SinkRoute } from '../core/ledger';
 import type { Logger } from '../core/logger';
+import { canonicalId } from '../core/ids';
 import { normalizeRecord, type Normalized, type NormalizeContext } from './normalize';
 
 /** What the pipeline needs of the canonical validator (src/infra/schemas.ts provides it). */
@@ -153,7 +154,10 @@ async function readStream<C>(
     }
     if (res.quarantined > 0) {
       for (const entry of q) {
-        log.warn('record quarantined', { code: entry.errorCode, entityType: entry.entityType, sourceId: entry.sourceId, paths: entry.issues.map((i) => i.path) });
+        // The journal's own id can identify a child; logs carry the canonical id instead
+        // (`quarantine list` shows the source id to an operator).
+        const recordId = entry.entityType ? canonicalId(req.idNamespace, req.adapter.spec.system, req.schoolId, entry.entityType, entry.sourceId) : undefined;
+        log.warn('record quarantined', { code: entry.errorCode, entityType: entry.entityType, recordId, paths: entry.issues.map((i) => i.path) });
       }
     }
   };
