@@ -155,6 +155,12 @@ export class SourceRunner {
     const ac = new AbortController();
     const onAbort = (): void => ac.abort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // A long sync keeps its lock: renew it well before it would expire.
+    const renew = setInterval(() => {
+      const now = deps.clock.now();
+      void deps.ledger.tryLock(lockName, deps.owner, new Date(now.getTime() + RUN_LOCK_TTL_MS).toISOString(), now.toISOString()).catch(() => undefined);
+    }, RUN_LOCK_TTL_MS / 3);
+    renew.unref();
     const startedAt = deps.clock.now();
     const base = { runId, schoolId: inst.schoolId, sourceInstance: inst.instanceId, trigger: opts.trigger, startedAt: startedAt.toISOString() };
     const log = deps.log.child({ runId, schoolId: inst.schoolId, source: inst.instanceId });
@@ -193,6 +199,7 @@ export class SourceRunner {
     } catch (e) {
       log.error('could not record run summary', { code: toGatewayError(e).code });
     }
+    clearInterval(renew);
     await deps.ledger.unlock(lockName, deps.owner).catch(() => undefined);
     this.running = false;
     this.lastRun = summary;
