@@ -5,6 +5,7 @@
  */
 import type { AdapterSpec, SinkAdapter, SourceAdapter } from '../core/adapter';
 import type { SimulatorFactory } from '../core/simulator';
+import { meshSimulator, meshSource } from '../../adapters/mesh-source';
 import { netschoolSimulator, netschoolSource } from '../../adapters/netschool-source';
 import { restPortalSimulator, restPortalSink } from '../../adapters/rest-portal-sink';
 
@@ -12,6 +13,7 @@ import { restPortalSimulator, restPortalSink } from '../../adapters/rest-portal-
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export const SOURCES: Readonly<Record<string, SourceAdapter<any>>> = {
   'netschool-source': netschoolSource,
+  'mesh-source': meshSource,
 };
 
 export const SINKS: Readonly<Record<string, SinkAdapter<any>>> = {
@@ -20,6 +22,7 @@ export const SINKS: Readonly<Record<string, SinkAdapter<any>>> = {
 
 export const SIMULATORS: Readonly<Record<string, SimulatorFactory>> = {
   netschool: netschoolSimulator,
+  mesh: meshSimulator,
   'rest-portal': restPortalSimulator,
 };
 

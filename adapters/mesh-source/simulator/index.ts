@@ -1,0 +1,57 @@
+import type { AddressInfo } from 'node:net';
+import { nullLogger } from '../../../src/core/logger';
+import type { FaultSpec, SimulatorFactory, SimulatorHandle, SimulatorStartOptions } from '../../../src/core/simulator';
+import { localDate } from '../dates';
+import { createSimApp } from './app';
+import { DemoSchool } from './data';
+import { FaultState } from './faults';
+
+export { DemoSchool } from './data';
+
+/** Moscow: no DST since 2014. */
+export const SIM_UTC_OFFSET = '+03:00';
+const FAULT_KINDS: readonly FaultSpec['kind'][] = ['slow', 'status', 'expire-sessions', 'malformed', 'shape-change', 'custom', 'clear'];
+
+/**
+ * Simulator of МЭШ / «Моя школа» (family mobile API + event calendar) with a fixed MESH token.
+ * Demo data: ГБОУ «Школа № 1535», classes 7-А and 7-Б (25 students each) all visible to one
+ * demo profile, 9 subjects, lessons Mon–Fri outside holidays, marks with forms of control,
+ * weights, points and comments, homework, missed lessons with reasons, trimesters with term marks.
+ * `live` is not supported (data is generated per week from the seed).
+ */
+export const meshSimulator: SimulatorFactory = {
+  system: 'mesh',
+  title: 'МЭШ / «Моя школа» simulator',
+  async start(opts: SimulatorStartOptions = {}): Promise<SimulatorHandle> {
+    const now = opts.now ?? (() => new Date());
+    const log = opts.log ?? nullLogger;
+    const school = new DemoSchool(opts.seed ?? 7, localDate(now(), SIM_UTC_OFFSET));
+    const faults = new FaultState();
+    const token = school.token();
+    const app = createSimApp({ school, faults, token, log });
+    const server = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
+    await new Promise<void>((resolve, reject) => { server.once('listening', () => resolve()); server.once('error', reject); });
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const url = `http://${host}:${addr.port}`;
+    log.info('mesh simulator listening', { url });
+    return {
+      system: 'mesh',
+      url,
+      credentials: { token, profileId: String(school.profileId) },
+      env: {
+        DIARY_SIM_MESH_URL: url,
+        DIARY_SIM_MESH_API_URL: `${url}/api`,
+        DIARY_SIM_MESH_EVENTS_URL: url,
+        DIARY_SIM_MESH_TOKEN: token,
+        DIARY_SIM_MESH_PROFILE_ID: String(school.profileId),
+      },
+      faultKinds: FAULT_KINDS,
+      inject: (f) => faults.apply(f),
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  },
+};
