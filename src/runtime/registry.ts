@@ -5,6 +5,7 @@
  */
 import type { AdapterSpec, SinkAdapter, SourceAdapter } from '../core/adapter';
 import type { SimulatorFactory } from '../core/simulator';
+import { eljurSimulator, eljurSource } from '../../adapters/eljur-source';
 import { meshSimulator, meshSource } from '../../adapters/mesh-source';
 import { netschoolSimulator, netschoolSource } from '../../adapters/netschool-source';
 import { restPortalSimulator, restPortalSink } from '../../adapters/rest-portal-sink';
@@ -14,6 +15,7 @@ import { restPortalSimulator, restPortalSink } from '../../adapters/rest-portal-
 export const SOURCES: Readonly<Record<string, SourceAdapter<any>>> = {
   'netschool-source': netschoolSource,
   'mesh-source': meshSource,
+  'eljur-source': eljurSource,
 };
 
 export const SINKS: Readonly<Record<string, SinkAdapter<any>>> = {
@@ -23,6 +25,7 @@ export const SINKS: Readonly<Record<string, SinkAdapter<any>>> = {
 export const SIMULATORS: Readonly<Record<string, SimulatorFactory>> = {
   netschool: netschoolSimulator,
   mesh: meshSimulator,
+  eljur: eljurSimulator,
   'rest-portal': restPortalSimulator,
 };
 
