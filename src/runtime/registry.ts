@@ -5,6 +5,7 @@
  */
 import type { AdapterSpec, SinkAdapter, SourceAdapter } from '../core/adapter';
 import type { SimulatorFactory } from '../core/simulator';
+import { dnevnikSimulator, dnevnikSource } from '../../adapters/dnevnik-source';
 import { eljurSimulator, eljurSource } from '../../adapters/eljur-source';
 import { meshSimulator, meshSource } from '../../adapters/mesh-source';
 import { netschoolSimulator, netschoolSource } from '../../adapters/netschool-source';
@@ -16,6 +17,7 @@ export const SOURCES: Readonly<Record<string, SourceAdapter<any>>> = {
   'netschool-source': netschoolSource,
   'mesh-source': meshSource,
   'eljur-source': eljurSource,
+  'dnevnik-source': dnevnikSource,
 };
 
 export const SINKS: Readonly<Record<string, SinkAdapter<any>>> = {
@@ -26,6 +28,7 @@ export const SIMULATORS: Readonly<Record<string, SimulatorFactory>> = {
   netschool: netschoolSimulator,
   mesh: meshSimulator,
   eljur: eljurSimulator,
+  'dnevnik-ru': dnevnikSimulator,
   'rest-portal': restPortalSimulator,
 };
 
