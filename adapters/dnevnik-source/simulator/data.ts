@@ -1,6 +1,6 @@
 import { addDays, mondayOf } from '../dates';
 import { KIND, simId } from './ids';
-import { hex, pick, rngFor } from './rng';
+import { hex, pick, rngFor } from '../../../src/infra/sim/rng';
 
 const FAMILY_M = ['Иванов', 'Смирнов', 'Кузнецов', 'Попов', 'Васильев', 'Петров', 'Соколов', 'Михайлов', 'Новиков', 'Фёдоров', 'Морозов', 'Волков', 'Алексеев'];
 const GIVEN_M = ['Александр', 'Максим', 'Иван', 'Артём', 'Дмитрий', 'Никита', 'Михаил', 'Даниил', 'Егор', 'Андрей'];

@@ -1,6 +1,6 @@
 import { addDays, compactDate, mondayOf, weekdayIndex } from '../dates';
-import { FEMALE_NAMES, MALE_NAMES, PATRONYMICS, SURNAMES, femalePatronymic, femaleSurname, type FakeName } from './names';
-import { hex, pick, rngFor, shuffle, type Rng } from './rng';
+import { FEMALE_NAMES, MALE_NAMES, PATRONYMICS, SURNAMES, femalePatronymic, femaleSurname, type FakeName } from '../../../src/infra/sim/names';
+import { hex, pick, rngFor, shuffle, type Rng } from '../../../src/infra/sim/rng';
 
 /**
  * The demo school of the ЭлЖур simulator, deterministic from (seed, today). Weeks are generated

@@ -1,6 +1,6 @@
 import { addDays, mondayOf, weekdayIndex } from '../dates';
-import { FEMALE_NAMES, MALE_NAMES, PATRONYMICS, SURNAMES, femalePatronymic, femaleSurname, type FakeName } from './names';
-import { hex, pick, rngFor, shuffle, type Rng } from './rng';
+import { FEMALE_NAMES, MALE_NAMES, PATRONYMICS, SURNAMES, femalePatronymic, femaleSurname, type FakeName } from '../../../src/infra/sim/names';
+import { hex, pick, rngFor, shuffle, type Rng } from '../../../src/infra/sim/rng';
 
 /**
  * The demo school the simulator serves, generated deterministically from (seed, today).
