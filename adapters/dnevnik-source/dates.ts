@@ -1,16 +1,8 @@
 /** Date helpers. Дневник.ру sends `YYYY-MM-DDTHH:MM:SS[.fff]` usually without an offset (sources §2.5). */
 
-export function addDays(date: string, n: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
+export { addDays, mondayOf } from '../../src/infra/adapter-kit/dates';
 
-export function mondayOf(date: string): string {
-  const dow = new Date(`${date}T00:00:00Z`).getUTCDay();
-  return addDays(date, -((dow + 6) % 7));
-}
-
+/** '+05:00' → 300; unlike the shared helper, a bad offset reads as UTC. */
 export function offsetMinutes(utcOffset: string): number {
   const m = /^([+-])(\d{2}):(\d{2})$/.exec(utcOffset);
   if (!m) return 0;

@@ -11,6 +11,7 @@ import { mapPeriods, type PeriodRange } from './streams/periods';
 import { contextOf, mapGroup, mapStudents, mapSubjects, mapTeachers, type GroupInfo } from './streams/roster';
 import type { DnevnikConfig, ResolvedDnevnikConfig } from './spec';
 import { isFutureCursor, refreshCursor, weekCursor, weekWindow } from './window';
+import { emitMapped } from '../../src/infra/adapter-kit/mapping';
 
 export interface ReadEnv {
   ctx: RunContext<DnevnikConfig>;
@@ -22,22 +23,8 @@ export interface ReadEnv {
 const mapCtx = (env: ReadEnv): MapContext => ({ ids: env.ctx.ids, utcOffset: env.cfg.utcOffset });
 
 /** Mapped results → messages; `seen` drops repeats within one read (a teacher of both classes). */
-export function* emit(stream: string, mapped: readonly Mapped[], seen?: Set<string>): Generator<SourceMessage> {
-  for (const m of mapped) {
-    const entity = m.kind === 'record' ? m.record.entityType : m.entityType;
-    const id = m.kind === 'record' ? m.record.sourceId : m.sourceId;
-    if (seen) {
-      if (seen.has(`${entity}:${id}`)) continue;
-      seen.add(`${entity}:${id}`);
-    }
-    if (m.kind === 'record') yield { kind: 'record', stream, record: m.record };
-    else {
-      yield {
-        kind: 'invalid', stream, sourceId: id, entityType: entity, raw: m.raw,
-        error: new GatewayError('GW_RECORD_UNMAPPABLE', `Дневник.ру ${entity} ${id} could not be mapped`, { issues: m.issues }),
-      };
-    }
-  }
+export function emit(stream: string, mapped: readonly Mapped[], seen?: Set<string>): Generator<SourceMessage> {
+  return emitMapped('Дневник.ру', stream, mapped, seen);
 }
 
 function listBody(body: unknown, what: string, ...keys: string[]): unknown[] {

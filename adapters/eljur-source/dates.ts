@@ -4,44 +4,11 @@
  * lesson times `HH:MM:SS`, token expiry `YYYY-MM-DD hh:mm:ss` (school wall clock, no zone).
  */
 
-const DAY_MS = 86_400_000;
+import { offsetMinutes, realDate } from '../../src/infra/adapter-kit/dates';
 
-export function parseDate(date: string): Date {
-  return new Date(`${date}T00:00:00Z`);
-}
+export { addDays, formatDate, localDate, mondayOf, offsetMinutes, parseDate, weekdayIndex } from '../../src/infra/adapter-kit/dates';
 
-export function formatDate(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
-
-export function addDays(date: string, n: number): string {
-  return formatDate(new Date(parseDate(date).getTime() + n * DAY_MS));
-}
-
-/** 0 = Monday … 6 = Sunday. */
-export function weekdayIndex(date: string): number {
-  return (parseDate(date).getUTCDay() + 6) % 7;
-}
-
-export function mondayOf(date: string): string {
-  return addDays(date, -weekdayIndex(date));
-}
-
-/** '+05:00' → 300. */
-export function offsetMinutes(utcOffset: string): number {
-  const m = /^([+-])(\d{2}):(\d{2})$/.exec(utcOffset);
-  if (!m) throw new Error(`bad UTC offset ${utcOffset}`);
-  const v = Number(m[2]) * 60 + Number(m[3]);
-  return m[1] === '-' ? -v : v;
-}
-
-export function localDate(now: Date, utcOffset: string): string {
-  return formatDate(new Date(now.getTime() + offsetMinutes(utcOffset) * 60_000));
-}
-
-function validIso(date: string): string | undefined {
-  return formatDate(parseDate(date)) === date ? date : undefined;
-}
+const validIso = realDate;
 
 /**
  * Any ЭлЖур date → 'YYYY-MM-DD': 'YYYYMMDD', 'YYYY-MM-DD', 'YYYY.MM.DD' (secondary sources),

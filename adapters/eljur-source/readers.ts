@@ -11,6 +11,7 @@ import { mapMarks } from './streams/marks';
 import { mapPeriods, periodsOf, schoolYearOf, type SchoolYearInfo } from './streams/periods';
 import { mapRules, studentsOfRules, type RulesStudent } from './streams/roster';
 import { isFutureCursor, weekCursor, weekWindow } from './window';
+import { emitMapped } from '../../src/infra/adapter-kit/mapping';
 
 export interface ReadEnv {
   ctx: RunContext<EljurConfig>;
@@ -22,23 +23,8 @@ export interface ReadEnv {
 const mapContext = (env: ReadEnv): MapContext => ({ ids: env.ctx.ids, utcOffset: env.cfg.utcOffset });
 
 /** Mapped → messages; `seen` drops repeats within one read (a class's lessons come once per student). */
-export function* emit(stream: string, mapped: readonly Mapped[], seen?: Set<string>): Generator<SourceMessage> {
-  for (const m of mapped) {
-    const entity = m.kind === 'record' ? m.record.entityType : m.entityType;
-    const sourceId = m.kind === 'record' ? m.record.sourceId : m.sourceId;
-    if (seen) {
-      const key = `${entity}:${sourceId}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-    }
-    if (m.kind === 'record') yield { kind: 'record', stream, record: m.record };
-    else {
-      yield {
-        kind: 'invalid', stream, sourceId, entityType: entity, raw: m.raw,
-        error: new GatewayError('GW_RECORD_UNMAPPABLE', `ЭлЖур ${entity} ${sourceId} could not be mapped`, { issues: m.issues }),
-      };
-    }
-  }
+export function emit(stream: string, mapped: readonly Mapped[], seen?: Set<string>): Generator<SourceMessage> {
+  return emitMapped('ЭлЖур', stream, mapped, seen);
 }
 
 async function students(env: ReadEnv): Promise<{ rules: unknown; list: RulesStudent[] }> {

@@ -3,33 +3,16 @@
  * and Moscow wall-clock → UTC. МЭШ sends naive ISO date-times (`YYYY-MM-DDTHH:MM:SS`) in
  * Moscow time (sources §4.5); some answers carry an offset, which then wins.
  */
-const DAY_MS = 86_400_000;
+import { offsetMinutes, realDate } from '../../src/infra/adapter-kit/dates';
 
-export const parseDate = (d: string): Date => new Date(`${d}T00:00:00Z`);
-export const formatDate = (d: Date): string => d.toISOString().slice(0, 10);
-export const addDays = (d: string, n: number): string => formatDate(new Date(parseDate(d).getTime() + n * DAY_MS));
-/** 0 = Monday … 6 = Sunday. */
-export const weekdayIndex = (d: string): number => (parseDate(d).getUTCDay() + 6) % 7;
-export const mondayOf = (d: string): string => addDays(d, -weekdayIndex(d));
-
-export function offsetMinutes(utcOffset: string): number {
-  const m = /^([+-])(\d{2}):(\d{2})$/.exec(utcOffset);
-  if (!m) throw new Error(`bad UTC offset ${utcOffset}`);
-  const v = Number(m[2]) * 60 + Number(m[3]);
-  return m[1] === '-' ? -v : v;
-}
-
-/** The local calendar date of an instant. */
-export function localDate(now: Date, utcOffset: string): string {
-  return formatDate(new Date(now.getTime() + offsetMinutes(utcOffset) * 60_000));
-}
+export { addDays, formatDate, localDate, mondayOf, offsetMinutes, parseDate, weekdayIndex } from '../../src/infra/adapter-kit/dates';
 
 /** 'YYYY-MM-DD' or the date part of a date-time; undefined when not a real date. */
 export function vendorDate(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
   const m = /^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$/.exec(v.trim());
   if (!m || !m[1]) return undefined;
-  return formatDate(parseDate(m[1])) === m[1] ? m[1] : undefined;
+  return realDate(m[1]);
 }
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;

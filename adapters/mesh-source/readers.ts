@@ -12,6 +12,7 @@ import { childrenOf, mapChild, mapSubjects } from './streams/roster';
 import { mapAcademicYear, mapSubjectMarks } from './streams/subject-marks';
 import type { MeshConfig, ResolvedMeshConfig } from './spec';
 import { dayCursor, dayWindow, isFutureCursor } from './window';
+import { emitMapped } from '../../src/infra/adapter-kit/mapping';
 
 export interface ReadEnv {
   ctx: RunContext<MeshConfig>;
@@ -23,21 +24,8 @@ export interface ReadEnv {
 interface Child { info: StudentInfo; raw: Record<string, unknown>; personKey: string }
 
 /** Mapped results → messages; `seen` drops repeats within a read (a class's lessons come once per student). */
-export function* emit(stream: string, mapped: readonly Mapped[], seen: Set<string>): Generator<SourceMessage> {
-  for (const m of mapped) {
-    const entity = m.kind === 'record' ? m.record.entityType : m.entityType;
-    const sourceId = m.kind === 'record' ? m.record.sourceId : m.sourceId;
-    const key = `${entity}:${sourceId}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    if (m.kind === 'record') yield { kind: 'record', stream, record: m.record };
-    else {
-      yield {
-        kind: 'invalid', stream, sourceId, entityType: entity, raw: m.raw,
-        error: new GatewayError('GW_RECORD_UNMAPPABLE', `МЭШ ${entity} ${sourceId} could not be mapped`, { issues: m.issues }),
-      };
-    }
-  }
+export function emit(stream: string, mapped: readonly Mapped[], seen: Set<string>): Generator<SourceMessage> {
+  return emitMapped('МЭШ', stream, mapped, seen);
 }
 
 /** The profile's children (restricted to `studentIds` when set). */

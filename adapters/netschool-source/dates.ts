@@ -6,45 +6,9 @@
  * time zone and of DST.
  */
 
-const DAY_MS = 86_400_000;
+import { offsetMinutes, realDate } from '../../src/infra/adapter-kit/dates';
 
-export function parseDate(date: string): Date {
-  return new Date(`${date}T00:00:00Z`);
-}
-
-export function formatDate(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
-
-export function addDays(date: string, n: number): string {
-  return formatDate(new Date(parseDate(date).getTime() + n * DAY_MS));
-}
-
-/** 0 = Monday … 6 = Sunday. */
-export function weekdayIndex(date: string): number {
-  return (parseDate(date).getUTCDay() + 6) % 7;
-}
-
-export function mondayOf(date: string): string {
-  return addDays(date, -weekdayIndex(date));
-}
-
-export function daysBetween(from: string, to: string): number {
-  return Math.round((parseDate(to).getTime() - parseDate(from).getTime()) / DAY_MS);
-}
-
-/** '+05:00' → 300. */
-export function offsetMinutes(utcOffset: string): number {
-  const m = /^([+-])(\d{2}):(\d{2})$/.exec(utcOffset);
-  if (!m) throw new Error(`bad UTC offset ${utcOffset}`);
-  const v = Number(m[2]) * 60 + Number(m[3]);
-  return m[1] === '-' ? -v : v;
-}
-
-/** The school-local calendar date of an instant. */
-export function localDate(now: Date, utcOffset: string): string {
-  return formatDate(new Date(now.getTime() + offsetMinutes(utcOffset) * 60_000));
-}
+export { addDays, daysBetween, formatDate, localDate, mondayOf, offsetMinutes, parseDate, weekdayIndex } from '../../src/infra/adapter-kit/dates';
 
 const VENDOR_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,7})?)?)?$/;
 
@@ -54,7 +18,7 @@ export function vendorDate(v: unknown): string | undefined {
   const m = VENDOR_DATE.exec(v.trim());
   if (!m) return undefined;
   const date = `${m[1]}-${m[2]}-${m[3]}`;
-  return formatDate(parseDate(date)) === date ? date : undefined;
+  return realDate(date);
 }
 
 /** 'HH:MM' or 'HH:MM:SS' → 'HH:MM'; undefined otherwise. */

@@ -1,9 +1,10 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import type { Logger } from '../../../src/core/logger';
 import { addDays, vendorDate } from '../dates';
 import { SUBJECTS, type DemoSchool, type SimGroup } from './data';
 import type { FaultSpec } from '../../../src/core/simulator';
-import { parseFault, type FaultState } from './faults';
+import { faultMiddleware, mountFaultEndpoint } from '../../../src/infra/sim/server';
+import type { FaultState } from './faults';
 import * as ser from './serialize';
 
 export interface SimAppDeps { school: DemoSchool; faults: FaultState; log: Logger; inject(f: FaultSpec): void }
@@ -36,24 +37,14 @@ export function createSimApp(d: SimAppDeps): express.Express {
     res.status(200).type('application/json; charset=utf-8').send(ser.toJson(body, { dropStrIds: faults.shape === 'ids' }));
   };
 
-  app.post('/_sim/faults', express.json(), (req, res) => {
-    const f = parseFault(req.body);
-    if (!f) { res.status(400).json({ error: 'not a FaultSpec' }); return; }
-    d.inject(f);
-    res.json({ ok: true });
-  });
+  mountFaultEndpoint(app, d.inject, 'error');
 
-  app.use(async (req: Request, res: Response, next: NextFunction) => {
-    const delay = faults.takeDelay();
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    const f = faults.takeStatus(req.path);
-    if (!f) { next(); return; }
-    if (f.retryAfterSec !== undefined) res.setHeader('Retry-After', String(f.retryAfterSec));
+  app.use(faultMiddleware(faults, (res, f) => {
     if (f.status === 429) sendError(res, 429, 'apiUnknownError', 'Превышено допустимое количество запросов');
     else if (f.status === 500) sendError(res, 500, 'apiServerError', 'Внутренняя ошибка сервера');
     else if (f.status >= 500) sendHtml(res, f.status, 'Сервис временно недоступен. Ведутся технические работы.');
     else sendError(res, f.status, 'parameterInvalid', 'Ошибка запроса');
-  });
+  }));
 
   const v2 = express.Router();
   v2.use((req, res, next) => {

@@ -1,6 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import { nullLogger } from '../../../src/core/logger';
 import type { FaultSpec, SimulatorFactory, SimulatorHandle, SimulatorStartOptions } from '../../../src/core/simulator';
+import { SOURCE_FAULT_KINDS } from '../../../src/infra/sim/faults';
+import { listenSim } from '../../../src/infra/sim/server';
 import { localDate } from '../dates';
 import { createSimApp } from './app';
 import { DemoSchool } from './data';
@@ -11,7 +12,6 @@ export { DemoSchool } from './data';
 /** Offset of the simulated school's wall clock (the adapter's default `utcOffset`). */
 export const SIM_UTC_OFFSET = '+03:00';
 const LIVE_INTERVAL_MS = 4000;
-const FAULT_KINDS: readonly FaultSpec['kind'][] = ['slow', 'status', 'expire-sessions', 'malformed', 'shape-change', 'custom', 'clear'];
 
 /**
  * Simulator of the Дневник.ру partners API v2 (sources §2): «МБОУ Гимназия № 3», classes 5А
@@ -31,16 +31,7 @@ export const dnevnikSimulator: SimulatorFactory = {
       else faults.apply(f);
     };
     const app = createSimApp({ school, faults, log, inject });
-    const server = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', () => resolve());
-      server.once('error', reject);
-    });
-    const addr = server.address() as AddressInfo;
-    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const url = `http://${host}:${addr.port}`;
-    const timer = opts.live ? setInterval(() => { school.addLiveMark(); }, LIVE_INTERVAL_MS) : undefined;
-    timer?.unref();
+    const { url, close } = await listenSim(app, opts, opts.live ? { tick: () => { school.addLiveMark(); }, intervalMs: LIVE_INTERVAL_MS } : undefined);
     log.info('dnevnik simulator listening', { url, live: Boolean(opts.live) });
     return {
       system: 'dnevnik-ru',
@@ -51,13 +42,9 @@ export const dnevnikSimulator: SimulatorFactory = {
         DIARY_SIM_DNEVNIK_ACCESS_TOKEN: school.token,
         DIARY_SIM_DNEVNIK_SCHOOL_ID: school.schoolId,
       },
-      faultKinds: FAULT_KINDS,
+      faultKinds: SOURCE_FAULT_KINDS,
       inject,
-      close: async () => {
-        if (timer) clearInterval(timer);
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      },
+      close,
     };
   },
 };

@@ -1,30 +1,8 @@
-import type { Issue } from '../../../src/core/errors';
-import type { IdResolver } from '../../../src/core/ids';
-import type { EntityType, MappedRecord } from '../../../src/core/records';
 import type { Casing } from '../spec';
+import { isObject } from '../../../src/infra/adapter-kit/mapping';
 
-/** One vendor record mapped: a canonical record, or why it could not be. */
-export type Mapped =
-  | { kind: 'record'; record: MappedRecord }
-  | { kind: 'invalid'; entityType: EntityType; sourceId: string; issues: Issue[]; raw: unknown };
-
-export interface MapContext {
-  ids: IdResolver;
-  /** School UTC offset, e.g. '+03:00' (payload datetimes carry none). */
-  utcOffset: string;
-}
-
-export function record(entityType: EntityType, sourceId: string, fields: Record<string, unknown>, extra: Partial<MappedRecord> = {}): Mapped {
-  return { kind: 'record', record: { entityType, sourceId, fields, ...extra } };
-}
-
-export function invalid(entityType: EntityType, sourceId: string, issues: Issue[], raw: unknown): Mapped {
-  return { kind: 'invalid', entityType, sourceId, issues, raw };
-}
-
-export function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
+/** Mapping results and lenient field readers shared by the source adapters (`intOf` is our own: ids are 19 digits). */
+export { gradeLevelOf, invalid, isObject, numOf, record, textOf, type MapContext, type Mapped } from '../../../src/infra/adapter-kit/mapping';
 
 const pascal = (k: string): string => k.charAt(0).toUpperCase() + k.slice(1);
 
@@ -66,26 +44,6 @@ export function idListOf(o: Record<string, unknown>, key: string, casing: Casing
     const v = isObject(x) ? idOf(x, 'id', casing) ?? idOf(x, 'person', casing) : idValue(x);
     return v !== undefined ? [v] : [];
   });
-}
-
-export function numOf(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && /^-?\d+(?:[.,]\d+)?$/.test(v.trim())) return Number(v.trim().replace(',', '.'));
-  return undefined;
-}
-
-export function textOf(v: unknown, max = 1000): string | undefined {
-  if (typeof v !== 'string') return undefined;
-  const t = v.replace(/\s+/g, ' ').trim();
-  return t === '' ? undefined : t.slice(0, max);
-}
-
-/** Grade (параллель) from a class name: '5А' → 5; undefined when there is none. */
-export function gradeLevelOf(name: string): number | undefined {
-  const m = /^\s*(\d{1,2})/.exec(name);
-  if (!m) return undefined;
-  const g = Number(m[1]);
-  return g >= 0 && g <= 12 ? g : undefined;
 }
 
 /** A list from a bare array or from a wrapper object's `key` (shapes drift between clients). */

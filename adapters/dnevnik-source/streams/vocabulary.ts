@@ -2,7 +2,7 @@
  * Дневник.ру vocabularies → canonical codes, as data: the README table and the tests read these.
  */
 
-const norm = (s: string): string => s.toLowerCase().replace(/ё/g, 'е').replace(/\s+/g, ' ').trim();
+import { nameTable, normName as norm } from '../../../src/infra/adapter-kit/mapping';
 
 /** Lesson log entry `status` (§2.4) → attendance category. */
 export const ATTENDANCE_STATUSES: readonly (readonly [string, string])[] = [
@@ -38,7 +38,7 @@ export const WORK_TYPES: readonly (readonly [string, string])[] = [
   ['Зачёт', 'credit_test'],
   ['Экзамен', 'exam'],
 ];
-const WORK_TYPE = new Map(WORK_TYPES.map(([t, c]) => [norm(t), c]));
+const WORK_TYPE = nameTable(WORK_TYPES);
 
 /** `Work.type` values that mean homework (the rest are lesson works). */
 export const HOMEWORK_WORK_TYPES = ['Homework'] as const;

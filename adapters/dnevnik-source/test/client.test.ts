@@ -9,6 +9,7 @@ import { GatewayError } from '../../../src/core/errors';
 import { nullLogger } from '../../../src/core/logger';
 import { createHttpClient } from '../../../src/infra/http-client';
 import { DnevnikClient } from '../client';
+import { nockOnly, rejectsGateway } from '../../../test/support/source-run';
 
 const ORIGIN = 'http://api.dnevnik.test';
 const TOKEN = 'tok-123';
@@ -19,21 +20,12 @@ function client(o: { maxAttempts?: number; sleeps?: number[] } = {}): DnevnikCli
   return new DnevnikClient({ baseUrl: `${ORIGIN}/`, accessToken: TOKEN }, { http, log: nullLogger, now: () => new Date() });
 }
 
-async function rejects(p: Promise<unknown>): Promise<GatewayError> {
-  try { await p; } catch (e) { assert.ok(e instanceof GatewayError, String(e)); return e; }
-  assert.fail('expected a GatewayError');
-}
+const rejects = (p: Promise<unknown>): Promise<GatewayError> => rejectsGateway(p, { notGateway: String, noThrow: 'expected a GatewayError' });
 
 const HTML = '<!DOCTYPE html><html><body><div class="error__description">Ведутся технические работы</div></body></html>';
 
 describe('dnevnik client (nock)', () => {
-  before(() => nock.disableNetConnect());
-  after(() => nock.enableNetConnect());
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    assert.deepEqual(pending, []);
-  });
+  nockOnly();
 
   it('sends Access-Token under /v2 and keeps ids past 2^53 exact even without a _str twin', async () => {
     nock(ORIGIN).get('/v2/users/me/context').matchHeader('access-token', TOKEN)

@@ -4,15 +4,15 @@
  * fixed "now": Wednesday 2026-11-18, 12:00 in Moscow.
  */
 import assert from 'node:assert/strict';
-import type { RunContext, SourceMessage } from '../../../src/core/adapter';
+import type { RunContext } from '../../../src/core/adapter';
 import { GatewayError } from '../../../src/core/errors';
 import { DEFAULT_ID_NAMESPACE } from '../../../src/core/ids';
-import type { HttpClient } from '../../../src/core/http';
 import type { MappedRecord } from '../../../src/core/records';
 import type { SimulatorHandle } from '../../../src/core/simulator';
 import { getCanonicalValidator } from '../../../src/infra/schemas';
 import { normalizeRecord } from '../../../src/pipeline/normalize';
 import { collect, fakeClock, ingestAll, makeContext, tmpLedger, type FakeClock } from '../../../test/support/harness';
+import { records, recordingHttp } from '../../../test/support/source-run';
 import { describeSourceContract } from '../../../test/contract/source.contract';
 import { createDnevnikSource, dnevnikSimulator, dnevnikSource, type DnevnikConfig } from '../index';
 
@@ -30,18 +30,13 @@ function configOf(sim: SimulatorHandle, extra: Partial<DnevnikConfig> = {}): Dne
 function context(cfg: DnevnikConfig, o: { clock?: FakeClock; paths?: string[]; headers?: Record<string, string>[] } = {}): RunContext<DnevnikConfig> {
   const ctx = makeContext(cfg, { clock: o.clock ?? fakeClock(NOW), system: 'dnevnik-ru' });
   if (!o.paths) return ctx;
-  const inner = ctx.http;
-  const http: HttpClient = {
-    request(req) {
-      o.paths?.push(new URL(req.url).pathname);
-      o.headers?.push(req.headers ?? {});
-      return inner.request(req);
-    },
-  };
+  const http = recordingHttp(ctx.http, o.paths, (req) => {
+    o.headers?.push(req.headers ?? {});
+    return new URL(req.url).pathname;
+  });
   return { ...ctx, http };
 }
 
-const records = (ms: SourceMessage[]) => ms.flatMap((m) => (m.kind === 'record' ? [m.record] : []));
 
 async function failure(p: Promise<unknown>): Promise<GatewayError> {
   try { await p; } catch (e) { assert.ok(e instanceof GatewayError, String(e)); return e; }

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { IdResolver } from '../../../src/core/ids';
+import { fixturesDir, refIds } from '../../../test/support/golden';
 import type { Mapped } from '../streams/common';
 import { mapFinalMarks } from '../streams/final-marks';
 import { bellsOf, mapJournalWeek, workTypesOf } from '../streams/journal';
@@ -18,13 +18,7 @@ import { mapGroup, mapStudents, mapSubjects, mapTeachers } from '../streams/rost
 import { attendanceCategory, markValue, periodKind, workTypeCode } from '../streams/vocabulary';
 import type { Casing } from '../spec';
 
-function fixturesDir(): string {
-  let d = __dirname;
-  while (!fs.existsSync(path.join(d, 'package.json'))) d = path.dirname(d);
-  return path.join(d, 'adapters', 'dnevnik-source', 'test', 'fixtures');
-}
-
-const ids: IdResolver = { ref: (entity, sourceId) => `ref:${entity}:${sourceId}` };
+const ids = refIds;
 const UTC = '+03:00';
 type Json = Record<string, unknown>;
 const read = (dir: string, file: string): Json => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Json;
@@ -68,7 +62,7 @@ const RUNNERS: Record<string, (dir: string) => unknown[]> = {
 };
 
 describe('dnevnik mapping goldens', () => {
-  const root = fixturesDir();
+  const root = fixturesDir('dnevnik-source');
   const cases = fs.readdirSync(root).filter((d) => d.includes('__')).sort();
   it('has a golden case for every mapping function', () => {
     assert.deepEqual([...new Set(cases.map((d) => d.split('__')[0]))].sort(), Object.keys(RUNNERS).sort());

@@ -3,7 +3,8 @@ import express, { type Request, type Response } from 'express';
 import type { Logger } from '../../../src/core/logger';
 import { addDays, parseDaysParam } from '../dates';
 import type { DemoSchool } from './data';
-import { parseFault, type FaultState } from './faults';
+import { faultMiddleware, mountFaultEndpoint } from '../../../src/infra/sim/server';
+import type { FaultState } from './faults';
 import { diaryJson, finalsJson, marksJson, periodsJson, rulesJson } from './serialize';
 
 /** Token lifetime the simulator hands out (≈3 months, as samplec0de notes). */
@@ -48,27 +49,17 @@ export function createSimApp(deps: SimAppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.post('/_sim/faults', express.json(), (req, res) => {
-    const f = parseFault(req.body);
-    if (!f) { res.status(400).json({ message: 'not a FaultSpec' }); return; }
-    faults.apply(f);
-    res.json({ ok: true });
-  });
+  mountFaultEndpoint(app, (f) => faults.apply(f));
   app.post('/_sim/live-tick', (_req, res) => { res.json({ studentId: deps.addLiveMark() ?? null }); });
   app.get('/_sim/state', (_req, res) => { res.json({ tokens: tokens.size, malformedRemaining: faults.malformedRemaining, shapes: [...faults.shapes] }); });
 
-  app.use(async (req, res, next) => {
+  app.use((_req, _res, next) => {
     if (faults.expireRequested) { tokens.clear(); faults.expireRequested = false; }
-    const delay = faults.takeDelay();
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    const st = faults.takeStatus(req.path);
-    if (st) {
-      if (st.retryAfterSec !== undefined) res.setHeader('Retry-After', String(st.retryAfterSec));
-      res.status(st.status).type('text/html').send('<html><body><h1>502 Bad Gateway</h1>nginx</body></html>');
-      return;
-    }
     next();
   });
+  app.use(faultMiddleware(faults, (res, st) => {
+    res.status(st.status).type('text/html').send('<html><body><h1>502 Bad Gateway</h1>nginx</body></html>');
+  }));
   app.use(express.json());
 
   const router = express.Router();

@@ -1,6 +1,9 @@
 import { addDays, compactDate, mondayOf, weekdayIndex } from '../dates';
-import { FEMALE_NAMES, MALE_NAMES, PATRONYMICS, SURNAMES, femalePatronymic, femaleSurname, type FakeName } from '../../../src/infra/sim/names';
+import type { FakeName } from '../../../src/infra/sim/names';
+import { fakePersonName, fullName } from '../../../src/infra/sim/people';
 import { hex, pick, rngFor, shuffle, type Rng } from '../../../src/infra/sim/rng';
+
+export { fullName } from '../../../src/infra/sim/people';
 
 /**
  * The demo school of the ЭлЖур simulator, deterministic from (seed, today). Weeks are generated
@@ -56,18 +59,6 @@ const SUBJECT_DEFS = [
 const HOMEWORK_TEXTS = ['Упр. {n}, стр. {p}', 'Выучить правило на стр. {p}', '№ {n} (стр. {p})', 'Читать параграф {m}', 'Повторить тему «{t}»'] as const;
 const COMMENTS = ['Молодец!', 'Невнимательно, повтори правило', 'Есть ошибки в вычислениях', 'Хороший ответ, но неполный'] as const;
 
-function personName(rng: Rng, gender: 'm' | 'f'): FakeName {
-  const sur = pick(rng, SURNAMES);
-  const pat = pick(rng, PATRONYMICS);
-  return gender === 'm'
-    ? { familyName: sur, givenName: pick(rng, MALE_NAMES), middleName: pat, gender }
-    : { familyName: femaleSurname(sur), givenName: pick(rng, FEMALE_NAMES), middleName: femalePatronymic(pat), gender };
-}
-
-export function fullName(p: FakeName): string {
-  return `${p.familyName} ${p.givenName} ${p.middleName}`;
-}
-
 export class DemoSchool {
   readonly vendor = 'demo7';
   readonly vendorId = 7007;
@@ -86,14 +77,14 @@ export class DemoSchool {
     this.today = opts.today;
     this.yearStart = Number(opts.today.slice(0, 4)) - (Number(opts.today.slice(5, 7)) >= 8 ? 0 : 1);
     const rng = rngFor(this.seed, 'staff');
-    this.teachers = SUBJECT_DEFS.map((_, i) => ({ id: String(3001 + i), ...personName(rng, rng() < 0.8 ? 'f' : 'm') }));
+    this.teachers = SUBJECT_DEFS.map((_, i) => ({ id: String(3001 + i), ...fakePersonName(rng, rng() < 0.8 ? 'f' : 'm') }));
     this.subjects = SUBJECT_DEFS.map((d, i) => ({
       id: 101 + i, name: d.name, hours: d.hours, room: d.room, topics: d.topics, teacherId: (this.teachers[i === 1 ? 0 : i] as SimPerson).id,
     }));
     this.classes = ['5А', '5Б'].map((name, ci) => {
       const crng = rngFor(this.seed, 'class', name);
       const students: SimStudent[] = [];
-      for (let k = 0; k < 25; k++) students.push({ id: String(50_100 + ci * 100 + k), className: name, ...personName(crng, crng() < 0.5 ? 'm' : 'f') });
+      for (let k = 0; k < 25; k++) students.push({ id: String(50_100 + ci * 100 + k), className: name, ...fakePersonName(crng, crng() < 0.5 ? 'm' : 'f') });
       students.sort((a, b) => fullName(a).localeCompare(fullName(b), 'ru'));
       const slots = shuffle(crng, this.subjects.flatMap((s) => Array.from({ length: s.hours }, () => s.id)));
       const timetable = [0, 1, 2, 3, 4].map((d) => slots.slice(d * 5, d * 5 + 5));

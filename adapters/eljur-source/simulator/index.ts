@@ -1,6 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import { nullLogger } from '../../../src/core/logger';
-import type { FaultSpec, SimulatorFactory, SimulatorHandle, SimulatorStartOptions } from '../../../src/core/simulator';
+import type { SimulatorFactory, SimulatorHandle, SimulatorStartOptions } from '../../../src/core/simulator';
+import { SOURCE_FAULT_KINDS } from '../../../src/infra/sim/faults';
+import { listenSim } from '../../../src/infra/sim/server';
 import { localDate } from '../dates';
 import { createSimApp } from './app';
 import { DemoSchool } from './data';
@@ -11,7 +12,6 @@ export { DemoSchool } from './data';
 /** Offset of the simulated school's wall clock (the adapter's default `utcOffset`). */
 export const SIM_UTC_OFFSET = '+03:00';
 const LIVE_INTERVAL_MS = 4000;
-const FAULT_KINDS: readonly FaultSpec['kind'][] = ['slow', 'status', 'expire-sessions', 'malformed', 'shape-change', 'custom', 'clear'];
 
 /**
  * Simulator of ЭлЖур apiv3: devkey/vendor/auth_token query auth, the response envelope with
@@ -30,13 +30,7 @@ export const eljurSimulator: SimulatorFactory = {
     const account = school.credentials();
     const faults = new FaultState();
     const app = createSimApp({ school, faults, account, now, log, addLiveMark: () => school.addLiveMark() });
-    const server = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
-    await new Promise<void>((resolve, reject) => { server.once('listening', () => resolve()); server.once('error', reject); });
-    const addr = server.address() as AddressInfo;
-    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const url = `http://${host}:${addr.port}`;
-    const timer = opts.live ? setInterval(() => { school.addLiveMark(); }, LIVE_INTERVAL_MS) : undefined;
-    timer?.unref();
+    const { url, close } = await listenSim(app, opts, opts.live ? { tick: () => { school.addLiveMark(); }, intervalMs: LIVE_INTERVAL_MS } : undefined);
     log.info('eljur simulator listening', { url, live: Boolean(opts.live) });
     return {
       system: 'eljur',
@@ -49,13 +43,9 @@ export const eljurSimulator: SimulatorFactory = {
         DIARY_SIM_ELJUR_LOGIN: account.login,
         DIARY_SIM_ELJUR_PASSWORD: account.password,
       },
-      faultKinds: FAULT_KINDS,
+      faultKinds: SOURCE_FAULT_KINDS,
       inject: (f) => faults.apply(f),
-      close: async () => {
-        if (timer) clearInterval(timer);
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      },
+      close,
     };
   },
 };

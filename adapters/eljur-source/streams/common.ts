@@ -1,43 +1,7 @@
-import type { Issue } from '../../../src/core/errors';
-import type { IdResolver } from '../../../src/core/ids';
-import type { EntityType, MappedRecord } from '../../../src/core/records';
+import { isObject, normName as norm, textOf, type Fio } from '../../../src/infra/adapter-kit/mapping';
 
-/** Result of mapping one vendor record: a canonical record or the reasons it could not be mapped. */
-export type Mapped =
-  | { kind: 'record'; record: MappedRecord }
-  | { kind: 'invalid'; entityType: EntityType; sourceId: string; issues: Issue[]; raw: unknown };
-
-export interface MapContext {
-  ids: IdResolver;
-  /** School UTC offset, e.g. '+03:00' (payloads carry none). */
-  utcOffset: string;
-}
-
-export function record(entityType: EntityType, sourceId: string, fields: Record<string, unknown>, extra: Partial<MappedRecord> = {}): Mapped {
-  return { kind: 'record', record: { entityType, sourceId, fields, ...extra } };
-}
-
-export function invalid(entityType: EntityType, sourceId: string, issues: Issue[], raw: unknown): Mapped {
-  return { kind: 'invalid', entityType, sourceId, issues, raw };
-}
-
-export function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-/** An integer, also from a numeric string (ids and `num` drift to strings, sources §3.3). */
-export function intOf(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v.trim());
-  return undefined;
-}
-
-/** A finite number, also from a numeric string with a dot or a comma (`weight: "2"`, `"1,5"`). */
-export function numOf(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && /^-?\d+(?:[.,]\d+)?$/.test(v.trim())) return Number(v.trim().replace(',', '.'));
-  return undefined;
-}
+/** Mapping results and lenient field readers shared by the source adapters. */
+export { gradeLevelOf, intOf, invalid, isObject, numOf, record, textOf, type Fio, type MapContext, type Mapped } from '../../../src/infra/adapter-kit/mapping';
 
 /** A boolean, also from 0/1, "0"/"1", "true"/"false" (another drifting field). */
 export function boolOf(v: unknown): boolean | undefined {
@@ -52,12 +16,6 @@ export function idOf(v: unknown): string | undefined {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v === 'string' && v.trim() !== '') return v.trim();
   return undefined;
-}
-
-export function textOf(v: unknown, max = 1000): string | undefined {
-  if (typeof v !== 'string') return undefined;
-  const t = v.replace(/\s+/g, ' ').trim();
-  return t === '' ? undefined : t.slice(0, max);
 }
 
 /** `result.students` is a map keyed by student id, or (getperiods) an array with `name` = id. */
@@ -81,8 +39,6 @@ export function listOf(v: unknown): [string, unknown][] {
   return [];
 }
 
-const norm = (s: string): string => s.toLowerCase().replace(/ё/g, 'е').replace(/\s+/g, ' ').trim();
-
 /** Subject key: ЭлЖур names subjects but gives no subject id in the diary. */
 export function subjectKey(name: string): string {
   return `name:${norm(name)}`;
@@ -97,15 +53,6 @@ export function classKey(yearKey: string, className: string): string {
 export function periodKey(yearKey: string, periodName: string): string {
   return `${yearKey}:${norm(periodName)}`;
 }
-
-export function gradeLevelOf(className: string): number | undefined {
-  const m = /^\s*(\d{1,2})/.exec(className);
-  if (!m) return undefined;
-  const g = Number(m[1]);
-  return g >= 0 && g <= 12 ? g : undefined;
-}
-
-export interface Fio { familyName: string; givenName: string; middleName?: string }
 
 /** 'Фамилия Имя [Отчество]' → parts; undefined when fewer than two. */
 export function parseFio(v: unknown): Fio | undefined {

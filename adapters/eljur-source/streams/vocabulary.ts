@@ -3,7 +3,7 @@
  */
 import type { AttendanceCategory } from '../spec';
 
-const norm = (s: string): string => s.toLowerCase().replace(/ё/g, 'е').replace(/\s+/g, ' ').trim();
+import { nameTable, normName as norm } from '../../../src/infra/adapter-kit/mapping';
 
 /** Work type name (`mtype.type` in getmarks, `control_type` in the diary) → workType code. */
 export const WORK_TYPES: readonly (readonly [string, string])[] = [
@@ -27,7 +27,7 @@ export const WORK_TYPES: readonly (readonly [string, string])[] = [
   ['Экзамен', 'exam'],
 ];
 
-const WORK_TYPE_BY_NAME = new Map(WORK_TYPES.map(([name, code]) => [norm(name), code]));
+const WORK_TYPE_BY_NAME = nameTable(WORK_TYPES);
 
 /** Canonical workType code; unknown types become `ext:eljur-<id>` or `ext:eljur-other`. */
 export function workTypeCode(name: string | undefined, id: string | undefined): string {

@@ -9,6 +9,7 @@ import { GatewayError } from '../../../src/core/errors';
 import { nullLogger } from '../../../src/core/logger';
 import { createHttpClient } from '../../../src/infra/http-client';
 import { EljurClient, unwrapEnvelope, type EljurClientConfig } from '../client';
+import { nockOnly, rejectsGateway } from '../../../test/support/source-run';
 
 const HOST = 'http://school7.eljur.test';
 const DEVKEY = '0123456789abcdef0123456789abcdef';
@@ -30,19 +31,10 @@ function expectAuth(expires = '2026-01-14 12:00:00'): string {
   return token;
 }
 
-async function rejects(p: Promise<unknown>): Promise<GatewayError> {
-  try { await p; } catch (e) { assert.ok(e instanceof GatewayError, String(e)); return e; }
-  assert.fail('did not throw');
-}
+const rejects = (p: Promise<unknown>): Promise<GatewayError> => rejectsGateway(p, { notGateway: String });
 
 describe('eljur client (nock)', () => {
-  before(() => nock.disableNetConnect());
-  after(() => nock.enableNetConnect());
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    assert.deepEqual(pending, [], 'no pending interceptors');
-  });
+  nockOnly('no pending interceptors');
 
   it('auths with POST JSON and sends devkey, vendor, out_format=json and auth_token in the query of data calls', async () => {
     const token = expectAuth();

@@ -4,30 +4,24 @@
  * Thursday 2025-10-16, 12:00 in Moscow.
  */
 import assert from 'node:assert/strict';
-import type { RunContext, SourceMessage } from '../../../src/core/adapter';
+import type { RunContext } from '../../../src/core/adapter';
 import type { Cursor } from '../../../src/core/cursor';
 import { GatewayError } from '../../../src/core/errors';
-import type { HttpClient, HttpRequest } from '../../../src/core/http';
+import type { HttpRequest } from '../../../src/core/http';
 import { DEFAULT_ID_NAMESPACE } from '../../../src/core/ids';
 import type { SimulatorHandle } from '../../../src/core/simulator';
 import { getCanonicalValidator } from '../../../src/infra/schemas';
 import { normalizeRecord } from '../../../src/pipeline/normalize';
 import { describeSourceContract } from '../../../test/contract/source.contract';
-import { collect, fakeClock, ingestAll, makeContext, tmpLedger, type FakeClock } from '../../../test/support/harness';
+import { collect, fakeClock, ingestAll, tmpLedger } from '../../../test/support/harness';
+import { checkpoints, records, simContext, type SimContextOptions } from '../../../test/support/source-run';
 import { createEljurSource, eljurSimulator, eljurSource, type EljurConfig } from '../index';
 
 const NOW = new Date('2025-10-16T09:00:00Z');
 
 interface Recorded { method: string; path: string; params?: HttpRequest['params']; body?: unknown }
 
-function recording(inner: HttpClient, calls: Recorded[]): HttpClient {
-  return {
-    request(req) {
-      calls.push({ method: req.method, path: new URL(req.url).pathname, ...(req.params ? { params: req.params } : {}), ...(req.body !== undefined ? { body: req.body } : {}) });
-      return inner.request(req);
-    },
-  };
-}
+const toCall = (req: HttpRequest): Recorded => ({ method: req.method, path: new URL(req.url).pathname, ...(req.params ? { params: req.params } : {}), ...(req.body !== undefined ? { body: req.body } : {}) });
 
 function configOf(sim: SimulatorHandle, extra: Partial<EljurConfig> = {}): EljurConfig {
   return {
@@ -41,14 +35,10 @@ function configOf(sim: SimulatorHandle, extra: Partial<EljurConfig> = {}): Eljur
   };
 }
 
-function context(cfg: EljurConfig, o: { clock?: FakeClock; calls?: Recorded[]; since?: string } = {}): RunContext<EljurConfig> {
-  const clock = o.clock ?? fakeClock(NOW);
-  const ctx = makeContext(cfg, { clock, system: 'eljur', ...(o.since ? { since: o.since } : {}) });
-  return o.calls ? { ...ctx, http: recording(ctx.http, o.calls) } : ctx;
+function context(cfg: EljurConfig, o: SimContextOptions<Recorded> = {}): RunContext<EljurConfig> {
+  return simContext(cfg, 'eljur', NOW, toCall, o);
 }
 
-const records = (ms: SourceMessage[]) => ms.flatMap((m) => (m.kind === 'record' ? [m.record] : []));
-const checkpoints = (ms: SourceMessage[]) => ms.flatMap((m) => (m.kind === 'checkpoint' ? [m.cursor] : []));
 const count = (rs: { entityType: string }[], e: string) => rs.filter((r) => r.entityType === e).length;
 
 describe('eljur source against the simulator', function () {

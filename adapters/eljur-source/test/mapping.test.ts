@@ -5,9 +5,7 @@
  * `ref:<entity>:<sourceId>`. UPDATE_GOLDEN=1 rewrites expected.json (review the diff).
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import type { IdResolver } from '../../../src/core/ids';
+import { describeGoldens, fixturesDir, readJson, refIds } from '../../../test/support/golden';
 import type { Mapped } from '../streams/common';
 import { mapDiary } from '../streams/diary';
 import { mapFinals } from '../streams/finals';
@@ -17,14 +15,8 @@ import { mapRules } from '../streams/roster';
 import { absenceCategory, finalKind, readMarkValue, termKind, workTypeCode } from '../streams/vocabulary';
 import type { AttendanceCategory } from '../spec';
 
-function fixturesDir(): string {
-  let d = __dirname;
-  while (!fs.existsSync(path.join(d, 'package.json'))) d = path.dirname(d);
-  return path.join(d, 'adapters', 'eljur-source', 'test', 'fixtures');
-}
-
-const ids: IdResolver = { ref: (entity, sourceId) => `ref:${entity}:${sourceId}` };
-const read = (dir: string, file: string): unknown => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+const ids = refIds;
+const read = readJson;
 type Json = Record<string, unknown>;
 
 function plain(ms: readonly Mapped[]): unknown[] {
@@ -47,24 +39,7 @@ const RUNNERS: Record<string, (dir: string) => unknown[]> = {
   finals: (dir) => plain(mapFinals(read(dir, 'response.json'), { ids, ...(read(dir, 'context.json') as { year: SchoolYearInfo; utcOffset: string }) })),
 };
 
-describe('eljur mapping (golden fixtures)', () => {
-  const root = fixturesDir();
-  const dirs = fs.readdirSync(root).filter((d) => fs.statSync(path.join(root, d)).isDirectory()).sort();
-  it('has a runner for every fixture folder', () => {
-    assert.ok(dirs.length >= 5);
-    for (const d of dirs) assert.ok(RUNNERS[d.split('__')[0] as string], d);
-  });
-  for (const d of dirs) {
-    const dir = path.join(root, d);
-    const meta = read(dir, 'meta.json') as { proves: string };
-    it(`${d}: ${meta.proves.slice(0, 90)}…`, () => {
-      const actual = (RUNNERS[d.split('__')[0] as string] as (dir: string) => unknown[])(dir);
-      const file = path.join(dir, 'expected.json');
-      if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
-      assert.deepEqual(actual, read(dir, 'expected.json'));
-    });
-  }
-});
+describeGoldens('eljur mapping (golden fixtures)', fixturesDir('eljur-source'), RUNNERS);
 
 describe('eljur vocabularies', () => {
   it('reads mark values: 1-5, ±, pass/fail, н/а, осв; rejects the rest', () => {

@@ -2,7 +2,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../../../src/core/logger';
 import { vendorDate } from '../dates';
 import type { DemoSchool, SimStudent } from './data';
-import { parseFault, type FaultState } from './faults';
+import { faultMiddleware, mountFaultEndpoint } from '../../../src/infra/sim/server';
+import type { FaultState } from './faults';
 import { eventsJson, homeworksJson, marksJson, periodsSchedulesJson, profileJson, subjectMarksJson, subjectsJson } from './serialize';
 
 export interface SimAppDeps { school: DemoSchool; faults: FaultState; token: string; log: Logger }
@@ -30,26 +31,13 @@ export function createSimApp(deps: SimAppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.post('/_sim/faults', express.json(), (req, res) => {
-    const f = parseFault(req.body);
-    if (!f) { res.status(400).json({ message: 'not a FaultSpec' }); return; }
-    faults.apply(f);
-    res.json({ ok: true });
-  });
+  mountFaultEndpoint(app, (f) => faults.apply(f));
 
-  app.use(async (req, res, next) => {
-    const delay = faults.takeDelay();
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    const st = faults.takeStatus(req.path);
-    if (st) {
-      if (st.retryAfterSec !== undefined) res.setHeader('Retry-After', String(st.retryAfterSec));
-      if (st.status >= 500) res.status(st.status).type('text/html').send('<html><body>502 Bad Gateway</body></html>');
+  app.use(faultMiddleware(faults, (res, st) => {
+    if (st.status >= 500) res.status(st.status).type('text/html').send('<html><body>502 Bad Gateway</body></html>');
       else if (st.status === 429) problem(res, 429, 'too_many_requests', 'Слишком много запросов');
-      else problem(res, st.status, 'error', 'Ошибка запроса');
-      return;
-    }
-    next();
-  });
+    else problem(res, st.status, 'error', 'Ошибка запроса');
+  }));
 
   /** Token in `Authorization: Bearer` and/or `Auth-Token` (or cookie aupd_token); when several are sent they must agree. */
   const auth = (req: Request, res: Response, next: NextFunction): void => {

@@ -1,5 +1,6 @@
 import { addDays, mondayOf, weekdayIndex } from '../dates';
-import { FEMALE_NAMES, MALE_NAMES, PATRONYMICS, SURNAMES, femalePatronymic, femaleSurname, type FakeName } from '../../../src/infra/sim/names';
+import type { FakeName } from '../../../src/infra/sim/names';
+import { fakePersonName } from '../../../src/infra/sim/people';
 import { hex, pick, rngFor, shuffle, type Rng } from '../../../src/infra/sim/rng';
 
 /**
@@ -49,14 +50,6 @@ const COMMENTS = ['Отличная работа!', 'Невнимательно,
 
 export const REASON = { valid: 1, illness: 2, invalid: 3 } as const;
 
-function personName(rng: Rng, gender: 'm' | 'f'): FakeName {
-  const sur = pick(rng, SURNAMES);
-  const pat = pick(rng, PATRONYMICS);
-  return gender === 'm'
-    ? { familyName: sur, givenName: pick(rng, MALE_NAMES), middleName: pat, gender }
-    : { familyName: femaleSurname(sur), givenName: pick(rng, FEMALE_NAMES), middleName: femalePatronymic(pat), gender };
-}
-
 export class DemoSchool {
   readonly school = { id: 1535, name: 'ГБОУ «Школа № 1535»', shortName: 'Школа № 1535' };
   readonly profileId = 7_700_123;
@@ -79,7 +72,7 @@ export class DemoSchool {
         const sid = 31_000_000 + ci * 1000 + k + 1;
         const birthDate = `${this.yearStart - 13}-${String(1 + Math.floor(rng() * 12)).padStart(2, '0')}-${String(1 + Math.floor(rng() * 28)).padStart(2, '0')}`;
         const h = hex(rng, 32);
-        students.push({ id: sid, guid: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`, classUnitId: id as number, birthDate, contractId: 900_000 + sid % 100_000, ...personName(rng, g) });
+        students.push({ id: sid, guid: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`, classUnitId: id as number, birthDate, contractId: 900_000 + sid % 100_000, ...fakePersonName(rng, g) });
       }
       const slots = shuffle(rng, this.subjects.flatMap((s) => Array.from({ length: s.hours }, () => s.id)));
       // 23 lessons a week: 5, 5, 5, 4, 4 a day.

@@ -1,6 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import { nullLogger } from '../../../src/core/logger';
-import type { FaultSpec, SimulatorFactory, SimulatorHandle, SimulatorStartOptions } from '../../../src/core/simulator';
+import type { SimulatorFactory, SimulatorHandle, SimulatorStartOptions } from '../../../src/core/simulator';
+import { SOURCE_FAULT_KINDS } from '../../../src/infra/sim/faults';
+import { listenSim } from '../../../src/infra/sim/server';
 import { localDate } from '../dates';
 import { createSimApp } from './app';
 import { DemoSchool } from './data';
@@ -10,7 +11,6 @@ export { DemoSchool } from './data';
 
 /** Moscow: no DST since 2014. */
 export const SIM_UTC_OFFSET = '+03:00';
-const FAULT_KINDS: readonly FaultSpec['kind'][] = ['slow', 'status', 'expire-sessions', 'malformed', 'shape-change', 'custom', 'clear'];
 
 /**
  * Simulator of МЭШ / «Моя школа» (family mobile API + event calendar) with a fixed MESH token.
@@ -29,11 +29,7 @@ export const meshSimulator: SimulatorFactory = {
     const faults = new FaultState();
     const token = school.token();
     const app = createSimApp({ school, faults, token, log });
-    const server = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
-    await new Promise<void>((resolve, reject) => { server.once('listening', () => resolve()); server.once('error', reject); });
-    const addr = server.address() as AddressInfo;
-    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const url = `http://${host}:${addr.port}`;
+    const { url, close } = await listenSim(app, opts);
     log.info('mesh simulator listening', { url });
     return {
       system: 'mesh',
@@ -46,12 +42,9 @@ export const meshSimulator: SimulatorFactory = {
         DIARY_SIM_MESH_TOKEN: token,
         DIARY_SIM_MESH_PROFILE_ID: String(school.profileId),
       },
-      faultKinds: FAULT_KINDS,
+      faultKinds: SOURCE_FAULT_KINDS,
       inject: (f) => faults.apply(f),
-      close: async () => {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      },
+      close,
     };
   },
 };

@@ -1,7 +1,7 @@
 /**
  * МЭШ vocabularies → canonical codes, as data so the README table and the tests read the same thing.
  */
-const norm = (s: string): string => s.toLowerCase().replace(/ё/g, 'е').replace(/\s+/g, ' ').trim();
+import { nameTable, normName as norm } from '../../../src/infra/adapter-kit/mapping';
 
 /** `control_form_name` (форма контроля) → canonical workType code. */
 export const WORK_TYPES: readonly (readonly [string, string])[] = [
@@ -25,7 +25,7 @@ export const WORK_TYPES: readonly (readonly [string, string])[] = [
   ['Зачёт', 'credit_test'],
   ['Экзамен', 'exam'],
 ];
-const WORK_TYPE_BY_NAME = new Map(WORK_TYPES.map(([n, c]) => [norm(n), c]));
+const WORK_TYPE_BY_NAME = nameTable(WORK_TYPES);
 
 /** Unknown forms keep a slug of their name: `ext:mesh-form`; the title keeps the name. */
 export function workTypeCode(name: string | undefined, isExam: boolean): string {

@@ -9,6 +9,7 @@ import { nullLogger } from '../../../src/core/logger';
 import { createHttpClient } from '../../../src/infra/http-client';
 import { MeshClient, type MeshClientConfig } from '../client';
 import { resolveConfig } from '../spec';
+import { nockOnly, rejectsGateway } from '../../../test/support/source-run';
 
 const MOS = 'https://school.mos.ru';
 const REG = 'https://api.myschool.mosreg.ru';
@@ -19,22 +20,10 @@ function client(c: MeshClientConfig = cfg, maxAttempts = 1): MeshClient {
   return new MeshClient(c, { http, log: nullLogger, now: () => new Date() });
 }
 
-async function rejects(p: Promise<unknown>): Promise<GatewayError> {
-  try { await p; } catch (e) {
-    assert.ok(e instanceof GatewayError, `not a GatewayError: ${String(e)}`);
-    return e;
-  }
-  assert.fail('did not throw');
-}
+const rejects = (p: Promise<unknown>): Promise<GatewayError> => rejectsGateway(p);
 
 describe('mesh client (nock)', () => {
-  before(() => nock.disableNetConnect());
-  after(() => nock.enableNetConnect());
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    assert.deepEqual(pending, [], 'no pending interceptors');
-  });
+  nockOnly('no pending interceptors');
 
   it('sends Authorization: Bearer, Auth-Token, aupd_token, profile-id, x-mes-subsystem and client-type', async () => {
     nock(MOS).get('/api/family/mobile/v1/marks').query({ student_id: '7', from: '2025-12-01', to: '2025-12-07' })

@@ -5,9 +5,7 @@
  * `ref:<entity>:<sourceId>`. UPDATE_GOLDEN=1 rewrites expected.json (review the diff).
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import type { IdResolver } from '../../../src/core/ids';
+import { describeGoldens, fixturesDir, readJson, refIds } from '../../../test/support/golden';
 import { mapCalendar } from '../streams/calendar';
 import type { Mapped, StudentInfo } from '../streams/common';
 import { eventsOf, mapEvent } from '../streams/events';
@@ -18,15 +16,9 @@ import { mapSubjectMarks } from '../streams/subject-marks';
 import { absenceCategory, holidayKind, periodKind, workTypeCode } from '../streams/vocabulary';
 import { toUtc, vendorDateTime } from '../dates';
 
-function fixturesDir(): string {
-  let d = __dirname;
-  while (!fs.existsSync(path.join(d, 'package.json'))) d = path.dirname(d);
-  return path.join(d, 'adapters', 'mesh-source', 'test', 'fixtures');
-}
-
-const ids: IdResolver = { ref: (entity, sourceId) => `ref:${entity}:${sourceId}` };
+const ids = refIds;
 const MSK = '+03:00';
-const read = (dir: string, file: string): unknown => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+const read = readJson;
 
 function plain(ms: readonly (Mapped | undefined)[]): unknown[] {
   return ms.flatMap((m): unknown[] => {
@@ -55,24 +47,7 @@ const RUNNERS: Record<string, (dir: string) => unknown[]> = {
   },
 };
 
-describe('mesh mapping (golden fixtures)', () => {
-  const root = fixturesDir();
-  const dirs = fs.readdirSync(root).filter((d) => fs.statSync(path.join(root, d)).isDirectory()).sort();
-  it('has a runner for every fixture folder', () => {
-    assert.ok(dirs.length >= 6);
-    for (const d of dirs) assert.ok(RUNNERS[d.split('__')[0] as string], d);
-  });
-  for (const d of dirs) {
-    const dir = path.join(root, d);
-    const meta = read(dir, 'meta.json') as { proves: string };
-    it(`${d}: ${meta.proves.slice(0, 90)}…`, () => {
-      const actual = (RUNNERS[d.split('__')[0] as string] as (dir: string) => unknown[])(dir);
-      const file = path.join(dir, 'expected.json');
-      if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
-      assert.deepEqual(actual, read(dir, 'expected.json'));
-    });
-  }
-});
+describeGoldens('mesh mapping (golden fixtures)', fixturesDir('mesh-source'), RUNNERS);
 
 describe('mesh vocabularies and dates', () => {
   it('maps forms of control, keeping unknown ones as ext:mesh-form (exam when is_exam)', () => {

@@ -4,29 +4,23 @@
  * the first trimester is closed (term marks exist), the second runs.
  */
 import assert from 'node:assert/strict';
-import type { RunContext, SourceMessage } from '../../../src/core/adapter';
+import type { RunContext } from '../../../src/core/adapter';
 import { GatewayError } from '../../../src/core/errors';
 import { DEFAULT_ID_NAMESPACE } from '../../../src/core/ids';
-import type { HttpClient, HttpRequest } from '../../../src/core/http';
+import type { HttpRequest } from '../../../src/core/http';
 import type { SimulatorHandle } from '../../../src/core/simulator';
 import { getCanonicalValidator } from '../../../src/infra/schemas';
 import { normalizeRecord } from '../../../src/pipeline/normalize';
 import { describeSourceContract } from '../../../test/contract/source.contract';
-import { collect, fakeClock, ingestAll, makeContext, tmpLedger, type FakeClock } from '../../../test/support/harness';
+import { collect, ingestAll, tmpLedger } from '../../../test/support/harness';
+import { checkpoints, records, simContext, type SimContextOptions } from '../../../test/support/source-run';
 import { createMeshSource, meshSimulator, meshSource, type MeshConfig } from '../index';
 
 const NOW = new Date('2025-12-10T09:00:00Z');
 
 interface Recorded { path: string; params?: HttpRequest['params']; headers?: Record<string, string> }
 
-function recording(inner: HttpClient, calls: Recorded[]): HttpClient {
-  return {
-    request(req) {
-      calls.push({ path: new URL(req.url).pathname, ...(req.params ? { params: req.params } : {}), ...(req.headers ? { headers: req.headers } : {}) });
-      return inner.request(req);
-    },
-  };
-}
+const toCall = (req: HttpRequest): Recorded => ({ path: new URL(req.url).pathname, ...(req.params ? { params: req.params } : {}), ...(req.headers ? { headers: req.headers } : {}) });
 
 function configOf(sim: SimulatorHandle, extra: Partial<MeshConfig> = {}): MeshConfig {
   return {
@@ -39,13 +33,10 @@ function configOf(sim: SimulatorHandle, extra: Partial<MeshConfig> = {}): MeshCo
   };
 }
 
-function context(cfg: MeshConfig, o: { clock?: FakeClock; calls?: Recorded[]; since?: string } = {}): RunContext<MeshConfig> {
-  const ctx = makeContext(cfg, { clock: o.clock ?? fakeClock(NOW), system: 'mesh', ...(o.since ? { since: o.since } : {}) });
-  return o.calls ? { ...ctx, http: recording(ctx.http, o.calls) } : ctx;
+function context(cfg: MeshConfig, o: SimContextOptions<Recorded> = {}): RunContext<MeshConfig> {
+  return simContext(cfg, 'mesh', NOW, toCall, o);
 }
 
-const records = (ms: SourceMessage[]) => ms.flatMap((m) => (m.kind === 'record' ? [m.record] : []));
-const checkpoints = (ms: SourceMessage[]) => ms.flatMap((m) => (m.kind === 'checkpoint' ? [m.cursor] : []));
 
 describe('mesh source against the simulator', function () {
   this.timeout(60_000);

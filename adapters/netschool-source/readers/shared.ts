@@ -5,6 +5,7 @@ import { vendorDate } from '../dates';
 import { intOf, isObject, textOf, type Mapped, type MapContext } from '../streams/common';
 import { mapTerm, type TermRange } from '../streams/school-years';
 import type { NetschoolConfig, ResolvedNetschoolConfig } from '../spec';
+import { emitMapped } from '../../../src/infra/adapter-kit/mapping';
 
 /** What every stream reader gets. */
 export interface ReadEnv {
@@ -22,22 +23,8 @@ export function mapContext(env: ReadEnv): MapContext {
  * Mapped results → source messages. `seen` drops repeats within one read: a class's lessons
  * and assignments come once per student.
  */
-export function* emit(stream: string, mapped: readonly Mapped[], seen?: Set<string>): Generator<SourceMessage> {
-  for (const m of mapped) {
-    const key = `${m.kind === 'record' ? m.record.entityType : m.entityType}:${m.kind === 'record' ? m.record.sourceId : m.sourceId}`;
-    if (seen) {
-      if (seen.has(key)) continue;
-      seen.add(key);
-    }
-    if (m.kind === 'record') {
-      yield { kind: 'record', stream, record: m.record };
-    } else {
-      yield {
-        kind: 'invalid', stream, sourceId: m.sourceId, entityType: m.entityType, raw: m.raw,
-        error: new GatewayError('GW_RECORD_UNMAPPABLE', `NetSchool ${m.entityType} ${m.sourceId} could not be mapped`, { issues: m.issues }),
-      };
-    }
-  }
+export function emit(stream: string, mapped: readonly Mapped[], seen?: Set<string>): Generator<SourceMessage> {
+  return emitMapped('NetSchool', stream, mapped, seen);
 }
 
 export interface YearInfo { id: number; startDate?: string; endDate?: string; raw: unknown }

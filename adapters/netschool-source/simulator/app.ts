@@ -2,7 +2,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../../../src/core/logger';
 import { addDays, vendorDate } from '../dates';
 import { ASSIGNMENT_TYPES, fullName, type DemoSchool } from './data';
-import { parseFault, type FaultState } from './faults';
+import { mountFaultEndpoint, faultMiddleware } from '../../../src/infra/sim/server';
+import type { FaultState } from './faults';
 import { assignmentDetailsJson, contextJson, diaryInitJson, diaryJson, mobileClassmeetingsJson, schoolYearJson } from './serialize';
 import { SIM_TIMEOUT_SEC, type SessionStore, type SimSession } from './sessions';
 
@@ -45,29 +46,19 @@ export function createSimApp(deps: SimAppDeps): express.Express {
   app.set('etag', false);
 
   // Control plane, not subject to faults.
-  app.post('/_sim/faults', express.json(), (req, res) => {
-    const f = parseFault(req.body);
-    if (!f) { res.status(400).json({ message: 'not a FaultSpec' }); return; }
-    faults.apply(f);
-    res.json({ ok: true });
-  });
+  mountFaultEndpoint(app, (f) => faults.apply(f));
   app.post('/_sim/live-tick', (_req, res) => { res.json({ assignmentId: deps.addLiveMark() ?? null }); });
   app.get('/_sim/state', (_req, res) => {
     res.json({ sessions: sessions.list().length, malformedRemaining: faults.malformedRemaining, shape: faults.shape ?? null, statuses: faults.statuses.length });
   });
 
-  app.use(async (req, res, next) => {
+  app.use((_req, _res, next) => {
     if (faults.expireRequested) { sessions.expireAll(); faults.expireRequested = false; }
-    const delay = faults.takeDelay();
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    const st = faults.takeStatus(req.path);
-    if (st) {
-      if (st.retryAfterSec !== undefined) res.setHeader('Retry-After', String(st.retryAfterSec));
-      res.status(st.status).type('text/html').send('<html><body>Сервис временно недоступен</body></html>');
-      return;
-    }
     next();
   });
+  app.use(faultMiddleware(faults, (res, st) => {
+    res.status(st.status).type('text/html').send('<html><body>Сервис временно недоступен</body></html>');
+  }));
   app.use(express.urlencoded({ extended: false }));
   app.use(express.json());
 

@@ -1,6 +1,9 @@
 import { addDays, mondayOf, weekdayIndex } from '../dates';
-import { FEMALE_NAMES, MALE_NAMES, PATRONYMICS, SURNAMES, femalePatronymic, femaleSurname, type FakeName } from '../../../src/infra/sim/names';
+import type { FakeName } from '../../../src/infra/sim/names';
+import { fakePersonName, fullName } from '../../../src/infra/sim/people';
 import { hex, pick, rngFor, shuffle, type Rng } from '../../../src/infra/sim/rng';
+
+export { fullName } from '../../../src/infra/sim/people';
 
 /**
  * The demo school the simulator serves, generated deterministically from (seed, today).
@@ -73,18 +76,6 @@ export interface SimYear { id: number; globalYearId: number; name: string; start
 
 export interface DemoSchoolOptions { seed: number; today: string }
 
-function personName(rng: Rng, gender: 'm' | 'f'): FakeName {
-  const sur = pick(rng, SURNAMES);
-  const pat = pick(rng, PATRONYMICS);
-  return gender === 'm'
-    ? { familyName: sur, givenName: pick(rng, MALE_NAMES), middleName: pat, gender }
-    : { familyName: femaleSurname(sur), givenName: pick(rng, FEMALE_NAMES), middleName: femalePatronymic(pat), gender };
-}
-
-export function fullName(p: FakeName): string {
-  return `${p.familyName} ${p.givenName} ${p.middleName}`;
-}
-
 /** Term («четверть») of a date in the demo calendar: I Sep–Oct, II Nov–Dec, III Jan–Mar, IV Apr–Aug. */
 export function termOf(date: string): { n: number; name: string } {
   const month = Number(date.slice(5, 7));
@@ -123,7 +114,7 @@ export class DemoSchool {
     this.currentYear = this.years[1] as SimYear;
 
     const rng = rngFor(this.seed, 'staff');
-    this.teachers = SUBJECT_DEFS.map((_, i) => ({ id: 3001 + i, ...personName(rng, rng() < 0.8 ? 'f' : 'm') }));
+    this.teachers = SUBJECT_DEFS.map((_, i) => ({ id: 3001 + i, ...fakePersonName(rng, rng() < 0.8 ? 'f' : 'm') }));
     // Russian and literature share a teacher, as they usually do.
     this.subjects = SUBJECT_DEFS.map((d, i) => ({
       id: 101 + i, name: d.name, hours: d.hours, room: d.room, topics: d.topics,
@@ -137,7 +128,7 @@ export class DemoSchool {
         const gender = crng() < 0.5 ? 'm' : 'f';
         const birthYear = startYear - 11;
         const birthDate = `${birthYear}-${String(1 + Math.floor(crng() * 12)).padStart(2, '0')}-${String(1 + Math.floor(crng() * 28)).padStart(2, '0')}`;
-        students.push({ id: (id as number) * 100 + 1 + k, classId: id as number, birthDate, ...personName(crng, gender) });
+        students.push({ id: (id as number) * 100 + 1 + k, classId: id as number, birthDate, ...fakePersonName(crng, gender) });
       }
       students.sort((a, b) => fullName(a).localeCompare(fullName(b), 'ru'));
       const slots = shuffle(crng, this.subjects.flatMap((s) => Array.from({ length: s.hours }, () => s.id)));

@@ -1,6 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import { nullLogger } from '../../../src/core/logger';
-import type { FaultSpec, SimulatorFactory, SimulatorHandle, SimulatorStartOptions } from '../../../src/core/simulator';
+import type { SimulatorFactory, SimulatorHandle, SimulatorStartOptions } from '../../../src/core/simulator';
+import { SOURCE_FAULT_KINDS } from '../../../src/infra/sim/faults';
+import { listenSim } from '../../../src/infra/sim/server';
 import { localDate } from '../dates';
 import { createSimApp } from './app';
 import { DemoSchool } from './data';
@@ -12,8 +13,6 @@ export { DemoSchool } from './data';
 /** Offset of the simulated school's wall clock (the adapter's default `utcOffset`). */
 export const SIM_UTC_OFFSET = '+03:00';
 const LIVE_INTERVAL_MS = 4000;
-
-const FAULT_KINDS: readonly FaultSpec['kind'][] = ['slow', 'status', 'expire-sessions', 'malformed', 'shape-change', 'custom', 'clear'];
 
 /**
  * Simulator of «Сетевой город. Образование»: the web API with its login dance and quirks, plus
@@ -33,16 +32,7 @@ export const netschoolSimulator: SimulatorFactory = {
     const sessions = new SessionStore({ login: creds.login, password: creds.password, userId: 77001, schoolId: school.school.id }, now);
     const app = createSimApp({ school, faults, sessions, mobileToken: creds.mobileToken, log, addLiveMark: () => school.addLiveMark() });
 
-    const server = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', () => resolve());
-      server.once('error', reject);
-    });
-    const addr = server.address() as AddressInfo;
-    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const url = `http://${host}:${addr.port}`;
-    const timer = opts.live ? setInterval(() => { school.addLiveMark(); }, LIVE_INTERVAL_MS) : undefined;
-    timer?.unref();
+    const { url, close } = await listenSim(app, opts, opts.live ? { tick: () => { school.addLiveMark(); }, intervalMs: LIVE_INTERVAL_MS } : undefined);
     log.info('netschool simulator listening', { url, live: Boolean(opts.live) });
 
     return {
@@ -56,13 +46,9 @@ export const netschoolSimulator: SimulatorFactory = {
         DIARY_SIM_NETSCHOOL_SCHOOL: school.school.shortName,
         DIARY_SIM_NETSCHOOL_MOBILE_TOKEN: creds.mobileToken,
       },
-      faultKinds: FAULT_KINDS,
+      faultKinds: SOURCE_FAULT_KINDS,
       inject: (f) => faults.apply(f),
-      close: async () => {
-        if (timer) clearInterval(timer);
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      },
+      close,
     };
   },
 };

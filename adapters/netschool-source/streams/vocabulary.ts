@@ -3,7 +3,7 @@
  * and the tests read the same thing.
  */
 
-const norm = (s: string): string => s.toLowerCase().replace(/ё/g, 'е').replace(/\s+/g, ' ').trim();
+import { nameTable, normName as norm } from '../../../src/infra/adapter-kit/mapping';
 
 /** Assignment type name (grade/assignment/types) → canonical workType code. */
 export const WORK_TYPES: readonly (readonly [string, string])[] = [
@@ -27,7 +27,7 @@ export const WORK_TYPES: readonly (readonly [string, string])[] = [
   ['Экзамен', 'exam'],
 ];
 
-const WORK_TYPE_BY_NAME = new Map(WORK_TYPES.map(([name, code]) => [norm(name), code]));
+const WORK_TYPE_BY_NAME = nameTable(WORK_TYPES);
 
 /** Canonical workType of a NetSchool assignment type; unknown types keep their id as `ext:netschool-type-<id>`. */
 export function workTypeCode(typeName: string | undefined, typeId: number): string {

@@ -11,6 +11,7 @@ import { GatewayError } from '../../../src/core/errors';
 import { nullLogger } from '../../../src/core/logger';
 import { createHttpClient } from '../../../src/infra/http-client';
 import { NetschoolClient, absorbSetCookie, pickSchool, type NetschoolClientConfig } from '../client';
+import { nockOnly, rejectsGateway } from '../../../test/support/source-run';
 
 const ORIGIN = 'http://sgo.test';
 const PASSWORD = 'Пароль1';
@@ -46,24 +47,10 @@ function expectLogin(opts: { cookie?: string; search?: boolean } = {}): string {
   return at;
 }
 
-async function rejects(p: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof GatewayError, `not a GatewayError: ${String(e)}`);
-    return e;
-  }
-  assert.fail('did not throw');
-}
+const rejects = (p: Promise<unknown>): Promise<GatewayError> => rejectsGateway(p);
 
 describe('netschool client (nock)', () => {
-  before(() => nock.disableNetConnect());
-  after(() => nock.enableNetConnect());
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    assert.deepEqual(pending, [], 'no pending interceptors');
-  });
+  nockOnly('no pending interceptors');
 
   it('logs in with the salted cp1251 hash and sends at + NSSESSIONID + Referer on data calls', async () => {
     const at = expectLogin();

@@ -6,9 +6,7 @@
  * Set UPDATE_GOLDEN=1 to rewrite expected.json after a deliberate mapping change (review the diff).
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import type { IdResolver } from '../../../src/core/ids';
+import { describeGoldens, fixturesDir, readJson, refIds } from '../../../test/support/golden';
 import { mapClassmeetingAttendance } from '../streams/attendance';
 import type { Mapped } from '../streams/common';
 import { mapDiaryWeek } from '../streams/diary';
@@ -16,14 +14,8 @@ import { mapClassGroup, mapStudent, mapTeacher, mapTeachingAssignment, teachersO
 import { mapSchoolYear, mapTerm, type TermRange } from '../streams/school-years';
 import { attendanceCategory, termKind, workTypeCode } from '../streams/vocabulary';
 
-function fixturesDir(): string {
-  let d = __dirname;
-  while (!fs.existsSync(path.join(d, 'package.json'))) d = path.dirname(d);
-  return path.join(d, 'adapters', 'netschool-source', 'test', 'fixtures');
-}
-
-const ids: IdResolver = { ref: (entity, sourceId) => `ref:${entity}:${sourceId}` };
-const read = (dir: string, file: string): unknown => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+const ids = refIds;
+const read = readJson;
 
 /** Mapped → plain JSON for the goldens (raw vendor records left out). */
 function plain(ms: readonly (Mapped | undefined)[]): unknown[] {
@@ -68,24 +60,7 @@ const RUNNERS: Record<string, (dir: string) => unknown[]> = {
   attendance: (dir) => plain((read(dir, 'response.json') as unknown[]).map((row) => mapClassmeetingAttendance(row, { ids, utcOffset: '+03:00' }))),
 };
 
-describe('netschool mapping (golden fixtures)', () => {
-  const root = fixturesDir();
-  const dirs = fs.readdirSync(root).filter((d) => fs.statSync(path.join(root, d)).isDirectory()).sort();
-  it('has a runner for every fixture folder', () => {
-    assert.ok(dirs.length >= 5);
-    for (const d of dirs) assert.ok(RUNNERS[d.split('__')[0] as string], d);
-  });
-  for (const d of dirs) {
-    const dir = path.join(root, d);
-    const meta = read(dir, 'meta.json') as { proves: string };
-    it(`${d}: ${meta.proves.slice(0, 90)}…`, () => {
-      const actual = (RUNNERS[d.split('__')[0] as string] as (dir: string) => unknown[])(dir);
-      const file = path.join(dir, 'expected.json');
-      if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
-      assert.deepEqual(actual, read(dir, 'expected.json'));
-    });
-  }
-});
+describeGoldens('netschool mapping (golden fixtures)', fixturesDir('netschool-source'), RUNNERS);
 
 describe('netschool vocabularies', () => {
   it('maps work types by name and keeps unknown ones namespaced', () => {

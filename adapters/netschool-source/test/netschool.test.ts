@@ -5,15 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { RunContext, SourceMessage } from '../../../src/core/adapter';
+import type { RunContext } from '../../../src/core/adapter';
 import type { Cursor } from '../../../src/core/cursor';
 import { GatewayError } from '../../../src/core/errors';
 import { DEFAULT_ID_NAMESPACE } from '../../../src/core/ids';
-import type { HttpClient, HttpRequest } from '../../../src/core/http';
+import type { HttpRequest } from '../../../src/core/http';
 import type { SimulatorHandle } from '../../../src/core/simulator';
 import { getCanonicalValidator } from '../../../src/infra/schemas';
 import { normalizeRecord } from '../../../src/pipeline/normalize';
-import { collect, fakeClock, ingestAll, makeContext, tmpLedger, type FakeClock } from '../../../test/support/harness';
+import { collect, fakeClock, ingestAll, tmpLedger } from '../../../test/support/harness';
+import { checkpoints, records, simContext, type SimContextOptions } from '../../../test/support/source-run';
 import { createNetschoolSource, netschoolSimulator, netschoolSource, type NetschoolConfig } from '../index';
 import { describeSourceContract } from '../../../test/contract/source.contract';
 import { hashPassword } from '../password';
@@ -22,14 +23,7 @@ const NOW = new Date('2025-10-16T09:00:00Z');
 
 interface Recorded { method: string; path: string; params?: HttpRequest['params'] }
 
-function recording(inner: HttpClient, calls: Recorded[]): HttpClient {
-  return {
-    request(req) {
-      calls.push({ method: req.method, path: new URL(req.url).pathname, ...(req.params ? { params: req.params } : {}) });
-      return inner.request(req);
-    },
-  };
-}
+const toCall = (req: HttpRequest): Recorded => ({ method: req.method, path: new URL(req.url).pathname, ...(req.params ? { params: req.params } : {}) });
 
 function configOf(sim: SimulatorHandle, extra: Partial<NetschoolConfig> = {}): NetschoolConfig {
   return {
@@ -43,14 +37,10 @@ function configOf(sim: SimulatorHandle, extra: Partial<NetschoolConfig> = {}): N
   };
 }
 
-function context(cfg: NetschoolConfig, o: { clock?: FakeClock; calls?: Recorded[]; since?: string } = {}): RunContext<NetschoolConfig> {
-  const clock = o.clock ?? fakeClock(NOW);
-  const ctx = makeContext(cfg, { clock, system: 'netschool', ...(o.since ? { since: o.since } : {}) });
-  return o.calls ? { ...ctx, http: recording(ctx.http, o.calls) } : ctx;
+function context(cfg: NetschoolConfig, o: SimContextOptions<Recorded> = {}): RunContext<NetschoolConfig> {
+  return simContext(cfg, 'netschool', NOW, toCall, o);
 }
 
-const records = (ms: SourceMessage[]) => ms.flatMap((m) => (m.kind === 'record' ? [m.record] : []));
-const checkpoints = (ms: SourceMessage[]) => ms.flatMap((m) => (m.kind === 'checkpoint' ? [m.cursor] : []));
 const diaryWeeks = (calls: Recorded[]) => calls.filter((c) => c.path === '/webapi/student/diary').map((c) => String(c.params?.weekStart));
 const uniq = (xs: string[]) => [...new Set(xs)];
 
