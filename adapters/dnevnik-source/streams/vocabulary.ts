@@ -3,6 +3,7 @@
  */
 
 import { nameTable, normName as norm } from '../../../src/infra/adapter-kit/mapping';
+import { COMMON_WORK_TYPES } from '../../../src/infra/adapter-kit/work-types';
 
 /** Lesson log entry `status` (§2.4) → attendance category. */
 export const ATTENDANCE_STATUSES: readonly (readonly [string, string])[] = [
@@ -20,23 +21,8 @@ export function attendanceCategory(status: string): string {
 
 /** Work type title (work-types/{school}) → canonical workType code. */
 export const WORK_TYPES: readonly (readonly [string, string])[] = [
-  ['Ответ на уроке', 'oral_answer'],
-  ['Устный ответ', 'oral_answer'],
-  ['Работа на уроке', 'classwork'],
-  ['Классная работа', 'classwork'],
-  ['Домашнее задание', 'homework'],
-  ['Самостоятельная работа', 'independent_work'],
-  ['Контрольная работа', 'control_work'],
+  ...COMMON_WORK_TYPES,
   ['Проверочная работа', 'ext:proverochnaya'],
-  ['Тест', 'test'],
-  ['Тестирование', 'test'],
-  ['Диктант', 'dictation'],
-  ['Сочинение', 'essay'],
-  ['Практическая работа', 'practical_work'],
-  ['Лабораторная работа', 'lab_work'],
-  ['Проект', 'project'],
-  ['Зачёт', 'credit_test'],
-  ['Экзамен', 'exam'],
 ];
 const WORK_TYPE = nameTable(WORK_TYPES);
 

@@ -4,27 +4,13 @@
 import type { AttendanceCategory } from '../spec';
 
 import { nameTable, normName as norm } from '../../../src/infra/adapter-kit/mapping';
+import { COMMON_WORK_TYPES } from '../../../src/infra/adapter-kit/work-types';
 
 /** Work type name (`mtype.type` in getmarks, `control_type` in the diary) → workType code. */
 export const WORK_TYPES: readonly (readonly [string, string])[] = [
-  ['Ответ на уроке', 'oral_answer'],
-  ['Устный ответ', 'oral_answer'],
-  ['Работа на уроке', 'classwork'],
-  ['Классная работа', 'classwork'],
+  ...COMMON_WORK_TYPES,
   ['Домашняя работа', 'homework'],
-  ['Домашнее задание', 'homework'],
-  ['Самостоятельная работа', 'independent_work'],
-  ['Контрольная работа', 'control_work'],
   ['Проверочная работа', 'control_work'],
-  ['Тест', 'test'],
-  ['Тестирование', 'test'],
-  ['Диктант', 'dictation'],
-  ['Сочинение', 'essay'],
-  ['Практическая работа', 'practical_work'],
-  ['Лабораторная работа', 'lab_work'],
-  ['Проект', 'project'],
-  ['Зачёт', 'credit_test'],
-  ['Экзамен', 'exam'],
 ];
 
 const WORK_TYPE_BY_NAME = nameTable(WORK_TYPES);

@@ -2,28 +2,14 @@
  * МЭШ vocabularies → canonical codes, as data so the README table and the tests read the same thing.
  */
 import { nameTable, normName as norm } from '../../../src/infra/adapter-kit/mapping';
+import { COMMON_WORK_TYPES } from '../../../src/infra/adapter-kit/work-types';
 
 /** `control_form_name` (форма контроля) → canonical workType code. */
 export const WORK_TYPES: readonly (readonly [string, string])[] = [
-  ['Ответ на уроке', 'oral_answer'],
-  ['Устный ответ', 'oral_answer'],
-  ['Работа на уроке', 'classwork'],
-  ['Классная работа', 'classwork'],
+  ...COMMON_WORK_TYPES,
   ['Домашняя работа', 'homework'],
-  ['Домашнее задание', 'homework'],
-  ['Самостоятельная работа', 'independent_work'],
   ['Проверочная работа', 'independent_work'],
-  ['Контрольная работа', 'control_work'],
-  ['Тест', 'test'],
-  ['Тестирование', 'test'],
-  ['Диктант', 'dictation'],
-  ['Сочинение', 'essay'],
   ['Изложение', 'ext:izlozhenie'],
-  ['Практическая работа', 'practical_work'],
-  ['Лабораторная работа', 'lab_work'],
-  ['Проект', 'project'],
-  ['Зачёт', 'credit_test'],
-  ['Экзамен', 'exam'],
 ];
 const WORK_TYPE_BY_NAME = nameTable(WORK_TYPES);
 

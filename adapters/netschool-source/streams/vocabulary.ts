@@ -4,27 +4,13 @@
  */
 
 import { nameTable, normName as norm } from '../../../src/infra/adapter-kit/mapping';
+import { COMMON_WORK_TYPES } from '../../../src/infra/adapter-kit/work-types';
 
 /** Assignment type name (grade/assignment/types) → canonical workType code. */
 export const WORK_TYPES: readonly (readonly [string, string])[] = [
-  ['Ответ на уроке', 'oral_answer'],
-  ['Устный ответ', 'oral_answer'],
-  ['Работа на уроке', 'classwork'],
-  ['Классная работа', 'classwork'],
-  ['Домашнее задание', 'homework'],
-  ['Самостоятельная работа', 'independent_work'],
-  ['Контрольная работа', 'control_work'],
-  ['Тестирование', 'test'],
-  ['Тест', 'test'],
-  ['Диктант', 'dictation'],
-  ['Сочинение', 'essay'],
+  ...COMMON_WORK_TYPES,
   ['Изложение', 'ext:izlozhenie'],
   ['Реферат', 'ext:referat'],
-  ['Практическая работа', 'practical_work'],
-  ['Лабораторная работа', 'lab_work'],
-  ['Проект', 'project'],
-  ['Зачёт', 'credit_test'],
-  ['Экзамен', 'exam'],
 ];
 
 const WORK_TYPE_BY_NAME = nameTable(WORK_TYPES);
