@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Ledger } from '../core/ledger';
@@ -63,7 +64,7 @@ export function adminTokens(config: GatewayConfig): { tokens: string[]; generate
   const file = path.join(dir, 'admin-token');
   let token = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
   if (token.length < 32) {
-    token = require('node:crypto').randomBytes(24).toString('hex') as string;
+    token = randomBytes(24).toString('hex');
     fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
   }
   return { tokens: [token], generatedFile: path.relative(process.cwd(), file) };

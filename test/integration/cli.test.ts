@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tmpDir } from '../support/harness';
-import { exitOf, repoRoot, runCli, spawnCli, startSimulateChild, waitForOutput, type SimulateInfo } from '../fixtures/cli/cli-process';
+import { exitOf, repoRoot, runCli, spawnCli, startSimulateChild, waitForOutput, type SimulateInfo } from '../support/cli-process';
 import { SIMULATORS } from '../../src/runtime/registry';
 
 const FIXTURES = path.join(repoRoot(), 'test', 'fixtures', 'cli');

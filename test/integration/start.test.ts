@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { netschoolSimulator } from '../../adapters/netschool-source';
 import { openLedger } from '../../src/ledger';
 import { tmpDir } from '../support/harness';
-import { exitOf, repoRoot, spawnCli, waitForOutput } from '../fixtures/cli/cli-process';
+import { exitOf, repoRoot, spawnCli, waitForOutput } from '../support/cli-process';
 
 interface DemoConfig {
   $schema?: string;
