@@ -81,6 +81,14 @@ export interface SourceAdapter<C = Record<string, unknown>> {
   read(ctx: RunContext<C>, stream: string, from: Cursor | null): AsyncIterable<SourceMessage>;
   /** Optional clean-up (log out of the journal). Called once after all streams were read. */
   close?(ctx: RunContext<C>): Promise<void>;
+  /**
+   * Optional change notification for sources that are not only polled (a watched folder).
+   * The runtime calls it once per instance at start with the resolved config and runs a sync
+   * (trigger `watch`) soon after each `notify()`; notifications during a run coalesce into one
+   * more run. `close()` is called at shutdown. Must not throw for a missing folder: report it
+   * through `check` instead.
+   */
+  watch?(config: Readonly<C>, notify: () => void): { close(): void };
 }
 
 /** One item handed to a sink. `key` is the idempotency key, stable across retries and replays. */

@@ -212,7 +212,8 @@ export interface RunSummary {
   runId: string;
   schoolId: string;
   sourceInstance: string;
-  trigger: 'schedule' | 'manual' | 'startup';
+  /** What started the run: the cron schedule, an operator, start-up, a watched folder or upload, or a push request. */
+  trigger: 'schedule' | 'manual' | 'startup' | 'watch' | 'push';
   startedAt: string;
   finishedAt?: string;
   status: RunStatus;
