@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DELIVERY_STATES, type DeliveryState } from '../core/delivery-states';
 import { GatewayError } from '../core/errors';
+import type { HoldView } from '../core/ledger';
 import { ERROR_CODES } from '../core/error-codes';
 import { SIMULATORS, SINKS, SOURCES } from '../runtime/registry';
 import { EXIT, printJson, printTable, reportError } from './output';
@@ -36,7 +37,7 @@ program
 Adapters:   sources: ${Object.keys(SOURCES).join(', ')}; sinks: ${Object.keys(SINKS).join(', ')}
 Simulators: ${Object.keys(SIMULATORS).join(', ')}
 Exit codes: 0 ok · 1 internal error · 2 bad usage or invalid configuration · 3 a source or sink failed
-            · 4 done, but something needs attention (partial sync, dead deliveries, open quarantine)
+            · 4 done, but something needs attention (partial sync, dead deliveries, open quarantine, a held sync)
 Environment: DIARY_GATEWAY_CONFIG (config file), DIARY_GATEWAY_ADMIN_TOKENS (comma-separated admin API
             bearer tokens), and whatever \${NAME} secret references the config uses.
 Examples:
@@ -127,10 +128,11 @@ program.command('sync <school>')
         for (const r of runs) {
           process.stdout.write(`${school}/${r.sourceInstance}: ${r.status} — read ${r.counts.read}, new ${r.counts.inserted}, changed ${r.counts.updated}, unchanged ${r.counts.unchanged}, quarantined ${r.counts.quarantined}, queued ${r.counts.enqueued}\n`);
           if (r.error) process.stdout.write(`  ${r.error.code}: ${r.error.message}\n  what to do: ${r.error.remedy}\n`);
+          for (const h of (r as { holds?: HoldView[] }).holds ?? []) process.stdout.write(`  HELD #${h.id} ${h.entityType}: ${h.reason}\n  what to do: check the journal, then \`diary-gateway holds approve ${h.id}\` or \`holds reject ${h.id}\`\n`);
         }
         process.stdout.write(`deliveries: ${Object.entries(stats.deliveries).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}\n`);
       }
-      const worst = runs.some((r) => r.status === 'failed') ? EXIT.failed : runs.some((r) => r.status === 'partial' || r.counts.quarantined > 0) ? EXIT.attention : EXIT.ok;
+      const worst = runs.some((r) => r.status === 'failed') ? EXIT.failed : runs.some((r) => r.status === 'partial' || r.counts.quarantined > 0 || (r.counts.held ?? 0) > 0) ? EXIT.attention : EXIT.ok;
       exit(worst);
     } catch (e) { exit(reportError(e, !!g.json)); } finally { await gw?.stop(); await logger.close(); }
   });
@@ -153,6 +155,7 @@ program.command('status')
       if (g.json) printJson({ stats, sources, ...(problems ? { problems } : {}) });
       else {
         process.stdout.write(`records ${stats.records} · open quarantine ${stats.quarantineOpen} · deliveries ${Object.entries(stats.deliveries).map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
+        if (stats.holdsPending) process.stdout.write(`${stats.holdsPending} sync(s) held for approval: see \`diary-gateway holds list\`\n`);
         if (stats.oldestPendingAt) process.stdout.write(`oldest pending delivery since ${stats.oldestPendingAt}\n`);
         printTable(sources.map((x) => ({
           school: x.school, source: x.source, schedule: x.schedule, lastRun: x.lastRun?.startedAt, status: x.lastRun?.status,
@@ -161,7 +164,7 @@ program.command('status')
         if (problems) process.stdout.write(problems.length === 0 ? 'ledger consistent\n' : `ledger problems:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
       }
       if (problems && problems.length > 0) exit(EXIT.failed);
-      else exit(o.strict && (stats.deliveries.dead > 0 || stats.quarantineOpen > 0) ? EXIT.attention : EXIT.ok);
+      else exit(o.strict && (stats.deliveries.dead > 0 || stats.quarantineOpen > 0 || (stats.holdsPending ?? 0) > 0) ? EXIT.attention : EXIT.ok);
     });
   });
 
@@ -240,6 +243,54 @@ q.command('show <id>')
       exit(EXIT.ok);
     });
   });
+
+const holds = program.command('holds').description('syncs held by the safety hold (too many deletions or changes at once)');
+holds.command('list')
+  .description('safety holds, newest first (pending by default)')
+  .option('--school <id>').option('--all', 'include approved and rejected holds').option('--limit <n>', 'at most n rows', intArg(1, 100_000), 50)
+  .action(async (o: { school?: string; all?: boolean; limit: number }) => {
+    const g = globals();
+    await withLedger(g, async ({ ledger }) => {
+      const rows = await ledger.listHolds({ ...(o.school ? { schoolId: o.school } : {}), ...(o.all ? {} : { state: 'pending' as const }), limit: o.limit });
+      if (g.json) printJson(rows);
+      else printTable(rows.map((h) => ({ id: h.id, school: h.schoolId, source: h.sourceInstance, kind: h.entityType, state: h.state, deletes: h.deletes, changes: h.changes, of: h.baseline, since: h.createdAt, decided: h.decidedBy ? `${h.decidedBy} ${h.decidedAt ?? ''}` : '' })),
+        ['id', 'school', 'source', 'kind', 'state', 'deletes', 'changes', 'of', 'since', 'decided']);
+      exit(EXIT.ok);
+    });
+  });
+holds.command('show <id>')
+  .description('one hold: why it was held, what it would change, who decided')
+  .action(async (id: string) => {
+    const g = globals();
+    await withLedger(g, async ({ ledger }) => {
+      const h = /^\d+$/.test(id) ? await ledger.getHold(Number(id)) : undefined;
+      if (!h) throw new GatewayError('GW_API_NOT_FOUND', `no safety hold ${id}`);
+      if (g.json) printJson(h);
+      else {
+        process.stdout.write(`hold #${h.id} — school ${h.schoolId}, source ${h.sourceInstance}, ${h.entityType}: ${h.state}\n${h.reason}\n`);
+        process.stdout.write(`held: ${h.deletes} deletion(s), ${h.changes} change(s) of ${h.baseline} record(s); runs ${h.runIds.join(', ')}; since ${h.createdAt}\n`);
+        if (h.state === 'pending') process.stdout.write(`what to do: check the journal; then \`diary-gateway holds approve ${h.id}\` to apply or \`diary-gateway holds reject ${h.id}\` to discard\n`);
+        else process.stdout.write(`${h.state} by ${h.decidedBy ?? '?'} at ${h.decidedAt ?? '?'}${h.state === 'approved' ? ` — applied ${h.applied ?? 0}, superseded ${h.superseded ?? 0}` : ''}\n`);
+      }
+      exit(EXIT.ok);
+    });
+  });
+for (const decision of ['approve', 'reject'] as const) {
+  holds.command(`${decision} <id>`)
+    .description(decision === 'approve' ? 'apply the held changes (a running gateway delivers them on its next poll)' : 'discard the held changes')
+    .action(async (id: string) => {
+      const g = globals();
+      await withLedger(g, async ({ ledger }) => {
+        if (!/^\d+$/.test(id)) throw new GatewayError('GW_API_BAD_REQUEST', `hold id must be a number, got ${id}`);
+        const h = await ledger.decideHold(Number(id), decision, `cli:${process.env.USER ?? 'operator'}`, new Date().toISOString());
+        if (g.json) printJson(h);
+        else process.stdout.write(decision === 'approve'
+          ? `hold #${h.id} approved: applied ${h.applied ?? 0} change(s)${h.superseded ? `, ${h.superseded} superseded by newer versions` : ''}\n`
+          : `hold #${h.id} rejected: ${h.deletes + h.changes} change(s) discarded\n`);
+        exit(EXIT.ok);
+      });
+    });
+}
 
 program.command('simulate <system>')
   .description(`start one simulator standalone with demo data (${Object.keys(SIMULATORS).join(', ')}) and print its address and demo credentials`)

@@ -49,6 +49,7 @@ export async function runCommand(configPath: string, o: { simulators: boolean; s
       logger.addSecrets(tokens);
       const app = createApp({
         ledger: g.ledger, metrics: g.metrics, tokens, log: logger.log,
+        onHoldDecided: () => { for (const w of g.workers.values()) w.poke(); },
         runtime: {
           ready: () => g.ready(),
           sources: () => g.runners.map((r) => ({

@@ -32,6 +32,14 @@ export interface StreamSpec {
   entities: readonly EntityType[];
   /** Absent → full refresh each run. */
   cursorField?: string;
+  /**
+   * Entities of which a complete read of this stream returns every live record of the
+   * school (a roster snapshot). Records of these entities that this source instance wrote
+   * and a complete read no longer returns are marked deleted (tombstones, held by the safety
+   * hold when there are too many). Only for streams that really read everything: a windowed
+   * or incremental stream must leave it empty.
+   */
+  deletesMissing?: readonly EntityType[];
   description?: string;
 }
 

@@ -148,6 +148,11 @@ export const ERROR_CODES = {
     description: 'A run for this school and adapter is already in progress.',
     remedy: 'Wait for the running sync to finish.',
   },
+  GW_HOLD_DECIDED: {
+    class: 'permanent', httpStatus: 409, actor: 'gateway_operator',
+    description: 'The safety hold was already approved or rejected.',
+    remedy: 'List pending holds with `diary-gateway holds list`; a decided hold cannot be decided again.',
+  },
   GW_API_UNAUTHORIZED: {
     class: 'permanent', httpStatus: 401, actor: 'gateway_operator',
     description: 'The admin API call had no valid bearer token.',

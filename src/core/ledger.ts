@@ -66,6 +66,60 @@ export interface IngestBatch {
   checkpoint?: Cursor;
   routes: readonly SinkRoute[];
   now: string;
+  /**
+   * The safety-hold policy of the school. When given and enabled, changes to records already
+   * stored (new content or a tombstone) are staged for the run instead of applied; `settleRun`
+   * then applies them or holds them for an operator. New records are always applied at once.
+   */
+  hold?: HoldPolicy;
+}
+
+/**
+ * When one sync would delete or change too much of a school's data of one kind, it is held
+ * until an operator approves it (rostering products do the same: a journal that suddenly
+ * returns an empty class list must not wipe the portal).
+ */
+export interface HoldPolicy {
+  enabled: boolean;
+  /** Hold when a sync marks more than this share (percent) of a school's records of one kind as deleted. */
+  deletePercent: number;
+  /** Hold when a sync changes more than this share (percent) of a school's records of one kind. */
+  changePercent: number;
+  /** Kinds with fewer stored records than this are never held (small numbers swing percentages). */
+  minRecords: number;
+}
+
+export type HoldState = 'pending' | 'approved' | 'rejected';
+
+/** A held change set: one school, source instance and entity type. */
+export interface HoldView {
+  id: number;
+  schoolId: string;
+  sourceInstance: string;
+  entityType: EntityType;
+  state: HoldState;
+  /** Active records of this kind in the school when the hold was made. */
+  baseline: number;
+  deletes: number;
+  changes: number;
+  /** Why it was held, in words an operator reads (the thresholds crossed). */
+  reason: string;
+  /** Runs whose changes the hold collected (later syncs join a pending hold). */
+  runIds: string[];
+  createdAt: string;
+  updatedAt: string;
+  decidedAt?: string;
+  decidedBy?: string;
+  /** Changes applied on approval; changes dropped because a newer version had been applied meanwhile. */
+  applied?: number;
+  superseded?: number;
+}
+
+export interface SettleResult {
+  /** Staged changes applied (within the thresholds). */
+  applied: IngestResult;
+  /** Holds created or extended by this run. */
+  holds: HoldView[];
 }
 
 export interface IngestResult {
@@ -75,6 +129,8 @@ export interface IngestResult {
   quarantined: number;
   enqueued: number;
   superseded: number;
+  /** Changes to stored records staged for the run's settlement (IngestBatch.hold). */
+  staged?: number;
 }
 
 export interface StoredRecord {
@@ -206,6 +262,10 @@ export interface RunCounts {
   unchanged: number;
   quarantined: number;
   enqueued: number;
+  /** Changes to stored records staged for the safety hold (applied or held at the run's end). */
+  staged?: number;
+  /** Of those, changes held for an operator. */
+  held?: number;
 }
 
 export interface RunSummary {
@@ -234,6 +294,8 @@ export interface CursorRow {
 export interface LedgerStats {
   records: number;
   quarantineOpen: number;
+  /** Holds waiting for an operator. */
+  holdsPending?: number;
   deliveries: Record<DeliveryState, number>;
   /** Created-at of the oldest delivery still pending or waiting to retry. */
   oldestPendingAt?: string;
@@ -256,6 +318,26 @@ export interface Ledger {
   ingest(batch: IngestBatch): Promise<IngestResult>;
   getCursor(schoolId: string, sourceInstance: string, stream: string): Promise<Cursor | null>;
   listCursors(schoolId?: string): Promise<CursorRow[]>;
+
+  /**
+   * Ends the staging of a run (see IngestBatch.hold): per entity type, the run's staged
+   * changes are applied when within the policy's thresholds, or collected into a pending hold
+   * (one per school, source instance and entity type; while it is pending, later runs' changes
+   * of that kind join it). Idempotent: settling a settled run does nothing.
+   */
+  settleRun(runId: string, policy: HoldPolicy, now: string): Promise<SettleResult>;
+  /** Settles every unsettled run of a source instance (runs interrupted by a crash). */
+  settleInterrupted(schoolId: string, sourceInstance: string, policy: HoldPolicy, now: string): Promise<SettleResult>;
+  listHolds(filter: { schoolId?: string; state?: HoldState; limit?: number }): Promise<HoldView[]>;
+  getHold(id: number): Promise<HoldView | undefined>;
+  /**
+   * An operator's decision on a pending hold: `approve` applies its changes (a change whose
+   * record moved on meanwhile is dropped as superseded), `reject` discards them. Throws
+   * GW_API_NOT_FOUND for an unknown hold and GW_HOLD_DECIDED for one already decided.
+   */
+  decideHold(id: number, decision: 'approve' | 'reject', actor: string, now: string): Promise<HoldView>;
+  /** Ids of the active records of one kind that a source instance wrote (to delete those a full read no longer returns). */
+  activeRecordIds(schoolId: string, sourceInstance: string, entityType: EntityType): Promise<string[]>;
 
   // --- records ------------------------------------------------------------------------
   getRecord(id: string): Promise<StoredRecord | undefined>;

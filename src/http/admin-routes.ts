@@ -6,7 +6,8 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { DELIVERY_STATES, REPLAYABLE_STATES, type DeliveryState } from '../core/delivery-states';
 import { GatewayError, type Issue } from '../core/errors';
-import type { CursorRow, DeliveryFilter, Ledger, QuarantineEntry, RunCounts, RunSummary } from '../core/ledger';
+import type { CursorRow, DeliveryFilter, HoldState, Ledger, QuarantineEntry, RunCounts, RunSummary } from '../core/ledger';
+import { nullLogger } from '../core/logger';
 import type { AdminDeps, SourceStatus } from './app';
 import { actorOf } from './auth';
 import { buildOpenApiDocument } from './openapi';
@@ -198,6 +199,8 @@ function tagged(template: string, handler: RequestHandler): RequestHandler {
 export function createAdminRouter(deps: AdminDeps): Router {
   const { ledger } = deps;
   const now = deps.now ?? (() => new Date());
+  const log = deps.log ?? nullLogger;
+  const onHoldDecided = deps.onHoldDecided;
   const router = express.Router();
   const openApi = buildOpenApiDocument({ metricsAuth: deps.metricsAuth === true });
   const get = (path: string, h: (req: Request, res: Response) => Promise<void>): void => {
@@ -291,6 +294,35 @@ export function createAdminRouter(deps: AdminDeps): Router {
     if (!q) throw notFound('Quarantine entry', id);
     res.json(q);
   });
+
+  get('/holds', async (req, res) => {
+    const r = new InputReader(req.query, 'query', ['school', 'state', 'limit']);
+    const schoolId = r.string('school');
+    const state = r.oneOf<HoldState>('state', ['pending', 'approved', 'rejected']);
+    const limit = r.int('limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT;
+    r.done();
+    res.json({ items: await ledger.listHolds(defined({ schoolId, state, limit })), limit });
+  });
+
+  get('/holds/:id', async (req, res) => {
+    new InputReader(req.query, 'query', []).done();
+    const id = idParam(req);
+    const h = await ledger.getHold(id);
+    if (!h) throw notFound('Safety hold', id);
+    res.json(h);
+  });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    router.post(`/holds/:id/${decision}`, tagged(`/holds/:id/${decision}`, async (req, res) => {
+      new InputReader(req.query, 'query', []).done();
+      const id = idParam(req);
+      if (!(await ledger.getHold(id))) throw notFound('Safety hold', id);
+      const hold = await ledger.decideHold(id, decision, actorOf(res), now().toISOString());
+      log.warn(`safety hold ${decision === 'approve' ? 'approved' : 'rejected'}`, { holdId: id, schoolId: hold.schoolId, entityType: hold.entityType, actor: actorOf(res) });
+      onHoldDecided?.(hold);
+      res.json(hold);
+    }));
+  }
 
   get('/runs', async (req, res) => {
     const r = new InputReader(req.query, 'query', ['school', 'source', 'limit']);

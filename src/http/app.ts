@@ -9,7 +9,7 @@
 import express from 'express';
 import type { SerializedError } from '../core/errors';
 import { GatewayError } from '../core/errors';
-import type { Ledger } from '../core/ledger';
+import type { HoldView, Ledger } from '../core/ledger';
 import { nullLogger, type Logger } from '../core/logger';
 import type { GatewayMetrics } from '../infra/metrics';
 import { API_PREFIX, createAdminRouter } from './admin-routes';
@@ -50,6 +50,8 @@ export interface AdminDeps {
   log?: Logger;
   /** Require the bearer token on `/metrics` too (default false: scrapers usually sit inside). */
   metricsAuth?: boolean;
+  /** Told when an operator approved or rejected a safety hold (wakes the delivery workers). */
+  onHoldDecided?(hold: HoldView): void;
 }
 
 /** Probe and scrape paths: logged at debug level, they arrive every few seconds. */

@@ -90,13 +90,17 @@ const schemas: Record<string, JsonValue> = {
   },
   RunCounts: {
     type: 'object', required: ['read', 'inserted', 'updated', 'unchanged', 'quarantined', 'enqueued'],
-    properties: { read: int0, inserted: int0, updated: int0, unchanged: int0, quarantined: int0, enqueued: int0 },
+    properties: {
+      read: int0, inserted: int0, updated: int0, unchanged: int0, quarantined: int0, enqueued: int0,
+      staged: { ...int0, description: 'Changes to stored records staged for the safety hold.' },
+      held: { ...int0, description: 'Of those, changes held for an operator.' },
+    },
   },
   RunSummary: {
     type: 'object', required: ['runId', 'schoolId', 'sourceInstance', 'trigger', 'startedAt', 'status', 'counts'],
     properties: {
       runId: str, schoolId: str, sourceInstance: str,
-      trigger: { type: 'string', enum: ['schedule', 'manual', 'startup'] },
+      trigger: { type: 'string', enum: ['schedule', 'manual', 'startup', 'watch', 'push'] },
       startedAt: dateTime, finishedAt: dateTime,
       status: { type: 'string', enum: ['running', 'ok', 'partial', 'failed'] },
       counts: ref('RunCounts'),
@@ -212,6 +216,24 @@ const schemas: Record<string, JsonValue> = {
     type: 'object', required: ['items', 'limit', 'offset'], additionalProperties: false,
     properties: { items: { type: 'array', items: ref('QuarantineSummary') }, limit: { type: 'integer' }, offset: int0 },
   },
+  Hold: {
+    type: 'object', additionalProperties: false,
+    description: 'A sync held by the safety hold: its changes of one kind wait for an operator.',
+    required: ['id', 'schoolId', 'sourceInstance', 'entityType', 'state', 'baseline', 'deletes', 'changes', 'reason', 'runIds', 'createdAt', 'updatedAt'],
+    properties: {
+      id: { type: 'integer', minimum: 1 }, schoolId: str, sourceInstance: str, entityType: ref('EntityType'),
+      state: { type: 'string', enum: ['pending', 'approved', 'rejected'] },
+      baseline: { ...int0, description: 'Active records of this kind in the school when the hold was made.' },
+      deletes: int0, changes: int0, reason: str, runIds: { type: 'array', items: str },
+      createdAt: dateTime, updatedAt: dateTime, decidedAt: dateTime, decidedBy: str,
+      applied: { ...int0, description: 'Changes applied on approval.' },
+      superseded: { ...int0, description: 'Held changes dropped because a newer version had been applied meanwhile.' },
+    },
+  },
+  HoldList: {
+    type: 'object', required: ['items', 'limit'], additionalProperties: false,
+    properties: { items: { type: 'array', items: ref('Hold') }, limit: { type: 'integer' } },
+  },
   RunList: {
     type: 'object', required: ['items', 'limit'], additionalProperties: false,
     properties: { items: { type: 'array', items: ref('RunSummary') }, limit: { type: 'integer' } },
@@ -219,7 +241,7 @@ const schemas: Record<string, JsonValue> = {
   Stats: {
     type: 'object', required: ['records', 'quarantineOpen', 'deliveries', 'oldestPendingAgeSeconds'], additionalProperties: false,
     properties: {
-      records: int0, quarantineOpen: int0,
+      records: int0, quarantineOpen: int0, holdsPending: int0,
       deliveries: {
         type: 'object', required: [...DELIVERY_STATES], additionalProperties: false,
         properties: Object.fromEntries(DELIVERY_STATES.map((s) => [s, int0])),
@@ -317,6 +339,20 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}): OpenApiDocument
       '/api/v1/quarantine/{id}': {
         get: op('getQuarantine', 'One quarantine entry with the raw record', { parameters: [paramRef('id')] }, json(ref('QuarantineEntry'), 'Entry'), { '404': respRef('NotFound') }),
       },
+      '/api/v1/holds': {
+        get: op('listHolds', 'Safety holds, newest first', {
+          parameters: [paramRef('school'), query('state', 'pending, approved or rejected.', { type: 'string', enum: ['pending', 'approved', 'rejected'] }), paramRef('limit')],
+        }, json(ref('HoldList'), 'Holds')),
+      },
+      '/api/v1/holds/{id}': {
+        get: op('getHold', 'One safety hold', { parameters: [paramRef('id')] }, json(ref('Hold'), 'Hold'), { '404': respRef('NotFound') }),
+      },
+      '/api/v1/holds/{id}/approve': {
+        post: op('approveHold', 'Apply the held changes', { parameters: [paramRef('id')] }, json(ref('Hold'), 'Approved'), { '404': respRef('NotFound'), '409': respRef('Conflict') }),
+      },
+      '/api/v1/holds/{id}/reject': {
+        post: op('rejectHold', 'Discard the held changes', { parameters: [paramRef('id')] }, json(ref('Hold'), 'Rejected'), { '404': respRef('NotFound'), '409': respRef('Conflict') }),
+      },
       '/api/v1/runs': {
         get: op('listRuns', 'Source runs, newest first', {
           parameters: [paramRef('school'), query('source', 'Source instance id.', str), paramRef('limit')],
@@ -336,6 +372,7 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}): OpenApiDocument
         BadRequest: problem('Invalid parameters (GW_API_BAD_REQUEST); `issues` names each one.'),
         Unauthorized: problem('Missing or invalid bearer token (GW_API_UNAUTHORIZED).'),
         NotFound: problem('No such resource (GW_API_NOT_FOUND, GW_SCHOOL_UNKNOWN).'),
+        Conflict: problem('The resource is not in a state that allows this (GW_HOLD_DECIDED).'),
         Internal: problem('A bug (GW_INTERNAL).'),
         Unavailable: problem('The ledger is busy (GW_LEDGER_BUSY); retry.'),
       },

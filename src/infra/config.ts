@@ -21,6 +21,7 @@ import addFormats from 'ajv-formats';
 import { validate as validateCron } from 'node-cron';
 import type { AdapterSpec } from '../core/adapter';
 import { GatewayError, type Issue } from '../core/errors';
+import type { HoldPolicy } from '../core/ledger';
 import type { LogFormat, LogLevel } from './logger';
 import { isDenylistedKey, MIN_SECRET_LENGTH, REDACTED } from './redact';
 import gatewaySchema from '../../config/gateway.schema.json';
@@ -36,7 +37,7 @@ export interface LedgerConfig { driver: 'sqlite'; path: string }
 export interface AdminConfig { enabled: boolean; host: string; port: number; /** Name of the env variable with the tokens. */ tokensEnv: string }
 export interface GatewaySettings {
   ledger: LedgerConfig; admin: AdminConfig; idNamespace: string; logLevel: LogLevel; logFormat: LogFormat;
-  delivery: DeliveryPolicy; scheduleJitterMs: number;
+  delivery: DeliveryPolicy; scheduleJitterMs: number; safetyHold: HoldPolicy;
 }
 export interface SimulatorConfig { system: string; host: string; port: number; live: boolean; seed?: number }
 export interface SinkInstanceConfig { id: string; adapter: string; config: Record<string, unknown>; delivery: DeliveryOverrides }
@@ -49,7 +50,11 @@ export interface SourceInstanceConfig {
   streams?: string[];
   config: Record<string, unknown>;
 }
-export interface SchoolConfig { id: string; name: string; timezone: string; sources: SourceInstanceConfig[]; sinks: string[] }
+export interface SchoolConfig {
+  id: string; name: string; timezone: string; sources: SourceInstanceConfig[]; sinks: string[];
+  /** Overrides of gateway.safetyHold. */
+  safetyHold?: Partial<HoldPolicy>;
+}
 /** The config file after validation, with defaults filled in (`$schema` is allowed for editors). */
 export interface GatewayConfig {
   $schema?: string; gateway: GatewaySettings; simulators: SimulatorConfig[]; sinks: SinkInstanceConfig[]; schools: SchoolConfig[];
@@ -419,6 +424,12 @@ export function resolveSecrets(cfg: GatewayConfig, env: NodeJS.ProcessEnv, specO
 // ---------------------------------------------------------------- helpers for callers
 
 /** The gateway-wide delivery policy with the sink's overrides applied. */
+/** The safety-hold policy of one school: the gateway's, with the school's overrides. */
+export function effectiveHoldPolicy(cfg: GatewayConfig, schoolId: string): HoldPolicy {
+  const school = cfg.schools.find((s) => s.id === schoolId);
+  return { ...cfg.gateway.safetyHold, ...(school?.safetyHold ?? {}) };
+}
+
 export function effectiveDeliveryPolicy(cfg: GatewayConfig, sinkId: string): DeliveryPolicy {
   const sink = cfg.sinks.find((s) => s.id === sinkId);
   return { ...cfg.gateway.delivery, ...(sink?.delivery ?? {}) };

@@ -21,6 +21,7 @@ export const METRIC_NAMES = {
   oldestPendingAge: 'diary_gateway_oldest_pending_age_seconds',
   records: 'diary_gateway_records_total',
   quarantineOpen: 'diary_gateway_quarantine_open',
+  holdsPending: 'diary_gateway_holds_pending',
   ledgerUp: 'diary_gateway_ledger_up',
 } as const;
 
@@ -157,6 +158,16 @@ function registerLedgerGauges(registry: Registry, ledger: Ledger, now: () => Dat
       const s = await readStats();
       if (!s) return this.reset();
       this.set(s.quarantineOpen);
+    },
+  });
+  new Gauge({
+    name: METRIC_NAMES.holdsPending,
+    help: 'Syncs held by the safety hold, waiting for an operator to approve or reject them.',
+    registers,
+    async collect() {
+      const s = await readStats();
+      if (!s) return this.reset();
+      this.set(s.holdsPending ?? 0);
     },
   });
 }

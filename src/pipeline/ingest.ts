@@ -1,10 +1,11 @@
 import type { RunContext, SourceAdapter } from '../core/adapter';
 import type { Cursor } from '../core/cursor';
 import { GatewayError, toGatewayError, type Issue, type SerializedError } from '../core/errors';
-import type { IngestResult, Ledger, PreparedRecord, QuarantineInput, RunCounts, RunStatus, SinkRoute } from '../core/ledger';
+import type { HoldPolicy, HoldView, IngestResult, Ledger, PreparedRecord, QuarantineInput, RunCounts, RunStatus, SinkRoute } from '../core/ledger';
 import type { Logger } from '../core/logger';
 import { canonicalId } from '../core/ids';
-import { normalizeRecord, type Normalized, type NormalizeContext } from './normalize';
+import type { EntityType } from '../core/records';
+import { normalizeRecord, tombstoneOf, type Normalized, type NormalizeContext } from './normalize';
 
 /** What the pipeline needs of the canonical validator (src/infra/schemas.ts provides it). */
 export interface RecordValidator {
@@ -29,6 +30,8 @@ export interface SourceRunRequest<C> {
   ignoreCursor?: boolean;
   /** Records per ledger transaction (a checkpoint always flushes). */
   batchSize?: number;
+  /** The school's safety-hold policy; absent = changes are applied at once. */
+  hold?: HoldPolicy;
 }
 
 export interface SourceRunResult {
@@ -36,6 +39,8 @@ export interface SourceRunResult {
   counts: RunCounts;
   streams: Record<string, 'ok' | SerializedError>;
   error?: SerializedError;
+  /** Safety holds this run created or joined: its changes of these kinds wait for an operator. */
+  holds?: HoldView[];
 }
 
 export interface IngestDeps {
@@ -82,10 +87,28 @@ export async function runSource<C>(deps: IngestDeps, req: SourceRunRequest<C>): 
       if (err.errorClass === 'permanent' || err.errorClass === 'internal') { fatal = err; break; }
     }
   }
+  // Staged changes are committed with their cursors, so they are settled whatever happened.
+  const holds = req.hold?.enabled === true ? await settle(deps, req, counts) : [];
   const okStreams = Object.values(streams).filter((s) => s === 'ok').length;
   const status: RunStatus = !firstError ? 'ok' : fatal || okStreams === 0 ? 'failed' : 'partial';
   const error = fatal ?? firstError;
-  return { status, counts, streams, ...(error ? { error: error.toJSON() } : {}) };
+  return { status, counts, streams, ...(error ? { error: error.toJSON() } : {}), ...(holds.length > 0 ? { holds } : {}) };
+}
+
+async function settle<C>(deps: IngestDeps, req: SourceRunRequest<C>, counts: RunCounts): Promise<HoldView[]> {
+  const policy = req.hold as HoldPolicy;
+  const res = await deps.ledger.settleRun(req.runId, policy, deps.now().toISOString());
+  counts.updated += res.applied.updated;
+  counts.enqueued += res.applied.enqueued;
+  for (const h of res.holds) {
+    counts.held = (counts.held ?? 0) + h.deletes + h.changes;
+    deps.log.warn('sync held for operator approval', {
+      event: 'sync_held', holdId: h.id, schoolId: h.schoolId, source: h.sourceInstance, entityType: h.entityType,
+      deletes: h.deletes, changes: h.changes, baseline: h.baseline, reason: h.reason,
+      remedy: `diary-gateway holds approve ${h.id}  (or: holds reject ${h.id})`,
+    });
+  }
+  return res.holds;
 }
 
 async function readStream<C>(
@@ -133,7 +156,7 @@ async function readStream<C>(
     writing = deps.ledger.ingest({
       runId: req.runId, schoolId: req.schoolId, sourceInstance: req.sourceInstance, stream,
       records: changed, unchangedSourceIds: unchangedIds, quarantine: q, ...(checkpoint ? { checkpoint } : {}), routes: req.routes,
-      now: deps.now().toISOString(),
+      now: deps.now().toISOString(), ...(req.hold ? { hold: req.hold } : {}),
     }).then((res) => tally(res, unchangedIds.length, q));
     // Observed at the next flush or at the end; this only keeps it from counting as unhandled.
     writing.catch(() => undefined);
@@ -145,6 +168,7 @@ async function readStream<C>(
     counts.unchanged += unchanged + res.unchanged;
     counts.quarantined += res.quarantined;
     counts.enqueued += res.enqueued;
+    if (res.staged) counts.staged = (counts.staged ?? 0) + res.staged;
     const o = deps.observer;
     if (o?.counted) {
       o.counted(req.schoolId, req.sourceInstance, 'inserted', res.inserted);
@@ -162,6 +186,8 @@ async function readStream<C>(
     }
   };
 
+  // Canonical ids a complete read returned, per entity whose missing records it deletes.
+  const snapshot = snapshotOf(req, stream);
   try {
     await readInto();
     await flush();
@@ -170,15 +196,25 @@ async function readStream<C>(
     // their failure is what this read reports).
     await writing;
   }
+  if (snapshot !== undefined && snapshot.complete && !req.ctx.signal.aborted) {
+    await deleteMissing(deps, req, stream, snapshot.seen, counts, log);
+  }
 
   async function readInto(): Promise<void> {
     for await (const msg of req.adapter.read(req.ctx, stream, from)) {
       if (msg.kind === 'record') {
         counts.read++;
-        pending.push(normalizeRecord(msg.record, nctx));
+        const n = normalizeRecord(msg.record, nctx);
+        snapshot?.seen.get(msg.record.entityType)?.add(n.prepared.id);
+        pending.push(n);
         if (pending.length >= batchSize) await flush();
       } else if (msg.kind === 'invalid') {
         counts.read++;
+        if (snapshot !== undefined) {
+          // A record that could not be read this time is not missing; one of unknown kind could be anything.
+          if (msg.entityType === undefined) snapshot.complete = false;
+          else snapshot.seen.get(msg.entityType)?.add(canonicalId(req.idNamespace, req.adapter.spec.system, req.schoolId, msg.entityType, msg.sourceId));
+        }
         quarantine.push({
           stream, sourceId: msg.sourceId, ...(msg.entityType ? { entityType: msg.entityType } : {}),
           errorCode: msg.error.code === 'GW_RECORD_INVALID' ? 'GW_RECORD_INVALID' : 'GW_RECORD_UNMAPPABLE',
@@ -189,6 +225,47 @@ async function readStream<C>(
         await flush(msg.cursor);
       }
     }
+  }
+}
+
+interface Snapshot {
+  seen: Map<EntityType, Set<string>>;
+  complete: boolean;
+}
+
+/** Tracking for a stream that deletes missing records; undefined when it does not or the read is partial (`--since`). */
+function snapshotOf<C>(req: SourceRunRequest<C>, stream: string): Snapshot | undefined {
+  const spec = req.adapter.streams.find((s) => s.name === stream);
+  if (!spec?.deletesMissing?.length || req.ctx.since !== undefined) return undefined;
+  return { seen: new Map(spec.deletesMissing.map((e) => [e, new Set<string>()])), complete: true };
+}
+
+/**
+ * Marks deleted the records of a snapshot stream's entities that this source instance wrote
+ * and a complete read did not return. The tombstones go through the same ingest (and so the
+ * same safety hold) as any other change.
+ */
+async function deleteMissing<C>(
+  deps: IngestDeps, req: SourceRunRequest<C>, stream: string, seen: Map<EntityType, Set<string>>, counts: RunCounts, log: Logger,
+): Promise<void> {
+  const now = deps.now().toISOString();
+  for (const [entityType, ids] of seen) {
+    const missing = (await deps.ledger.activeRecordIds(req.schoolId, req.sourceInstance, entityType)).filter((id) => !ids.has(id));
+    for (let i = 0; i < missing.length; i += 500) {
+      const tombstones: PreparedRecord[] = [];
+      for (const id of missing.slice(i, i + 500)) {
+        const stored = await deps.ledger.getRecord(id);
+        if (stored !== undefined && stored.status === 'active') tombstones.push(tombstoneOf(stored.record, now));
+      }
+      const res = await deps.ledger.ingest({
+        runId: req.runId, schoolId: req.schoolId, sourceInstance: req.sourceInstance, stream, records: tombstones, quarantine: [],
+        routes: req.routes, now, ...(req.hold ? { hold: req.hold } : {}),
+      });
+      counts.updated += res.updated;
+      counts.enqueued += res.enqueued;
+      if (res.staged) counts.staged = (counts.staged ?? 0) + res.staged;
+    }
+    if (missing.length > 0) log.info('records missing from a full read marked deleted', { entityType, count: missing.length });
   }
 }
 

@@ -86,3 +86,37 @@ export function normalizeRecord(m: MappedRecord, ctx: NormalizeContext): Normali
   };
   return { record, prepared };
 }
+
+/** Fields of a stored record that are derived or volatile, not content (see normalizeRecord). */
+const DERIVED_KEYS = new Set(['contentHash', 'dateLastModified', 'provenance', 'revision']);
+
+/**
+ * The tombstone of a stored canonical record: the same content with status `tobedeleted`,
+ * hashed and serialised exactly as normalizeRecord does, modified at `now` (when the gateway
+ * saw the record missing), provenance kept but re-stamped.
+ */
+export function tombstoneOf(stored: Record<string, unknown>, now: string): PreparedRecord {
+  const keys = Object.keys(stored).filter((k) => !DERIVED_KEYS.has(k) && stored[k] !== undefined).sort();
+  const core: Record<string, unknown> = {};
+  for (const k of keys) core[k] = k === 'status' ? 'tobedeleted' : stored[k];
+  const coreJson = JSON.stringify(core);
+  const old = (stored['provenance'] ?? {}) as Partial<Provenance>;
+  // Deterministic: the same stored record always gives the same tombstone, so a deletion
+  // seen again (a held one, re-staged by the next sync) is the same change.
+  const contentHash = `sha256:${createHash('sha256')
+    .update(coreJson).update('\u0000').update(old.sourceModifiedAt ?? '').update('\u0000').update(old.sourceCreatedAt ?? '')
+    .digest('hex')}`;
+  const provenance = { ...old, fetchedAt: now };
+  const body = `${coreJson.slice(0, -1)},"contentHash":"${contentHash}","dateLastModified":${JSON.stringify(now)},"provenance":${JSON.stringify(provenance)}}`;
+  return {
+    id: String(core['id']),
+    entityType: core['entityType'] as PreparedRecord['entityType'],
+    schoolId: String(core['schoolId']),
+    sourceSystem: String(core['sourceSystem']),
+    sourceId: String(core['sourceId']),
+    status: 'tobedeleted',
+    contentHash,
+    dateLastModified: now,
+    body,
+  };
+}

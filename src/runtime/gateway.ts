@@ -8,7 +8,7 @@ import type { Ledger, SinkRoute } from '../core/ledger';
 import type { Logger } from '../core/logger';
 import type { SimulatorHandle } from '../core/simulator';
 import type { GatewayConfig } from '../infra/config';
-import { resolveSecrets, validateConfig } from '../infra/config';
+import { effectiveHoldPolicy, resolveSecrets, validateConfig } from '../infra/config';
 import { createHttpClient } from '../infra/http-client';
 import type { GatewayMetrics } from '../infra/metrics';
 import { createMetrics } from '../infra/metrics';
@@ -138,6 +138,7 @@ export class Gateway {
         const inst: SourceInstance = {
           schoolId: school.id, schoolName: school.name, instanceId: src.id, adapterId: src.adapter, adapter,
           config: src.config, streams: src.streams ?? adapter.streams.map((s) => s.name), routes,
+          hold: effectiveHoldPolicy(this.config, school.id),
           ...(src.schedule ? { schedule: src.schedule } : {}),
         };
         this.runners.push(new SourceRunner(inst, {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { CheckResult, RunContext, SourceAdapter } from '../core/adapter';
 import { GatewayError, toGatewayError, type SerializedError } from '../core/errors';
 import { makeIdResolver } from '../core/ids';
-import type { Ledger, RunSummary, SinkRoute } from '../core/ledger';
+import type { HoldPolicy, Ledger, RunSummary, SinkRoute } from '../core/ledger';
 import type { Logger } from '../core/logger';
 import { createHttpClient } from '../infra/http-client';
 import { runSource, type IngestObserver, type RecordValidator } from '../pipeline/ingest';
@@ -19,6 +19,8 @@ export interface SourceInstance {
   config: Record<string, unknown>;
   streams: readonly string[];
   routes: readonly SinkRoute[];
+  /** The school's safety-hold policy; absent = changes are applied at once. */
+  hold?: HoldPolicy;
   schedule?: string;
   timeoutMs?: number;
 }
@@ -139,6 +141,8 @@ export class SourceRunner {
       if (locked) {
         interrupted = await deps.ledger.failInterruptedRuns(inst.schoolId, inst.instanceId, deps.clock.now().toISOString(),
           'interrupted: the gateway process stopped during this run; the next run resumed from the last committed cursor');
+        // Changes an interrupted run staged were committed with its cursors: settle them now.
+        if (inst.hold?.enabled) await deps.ledger.settleInterrupted(inst.schoolId, inst.instanceId, inst.hold, deps.clock.now().toISOString());
       }
     } catch (e) {
       // A ledger error here (GW_LEDGER_BUSY) must not leave `running` set: every later sync would be skipped.
@@ -179,6 +183,7 @@ export class SourceRunner {
         result = await runSource({ ledger: deps.ledger, validator: deps.validator, log, now: () => deps.clock.now(), ...(deps.observer ? { observer: deps.observer } : {}) }, {
           runId, schoolId: inst.schoolId, sourceInstance: inst.instanceId, adapter: inst.adapter, ctx, streams,
           routes: inst.routes, idNamespace: deps.idNamespace, ignoreCursor: opts.since !== undefined,
+          ...(inst.hold ? { hold: inst.hold } : {}),
         });
       } finally {
         await inst.adapter.close?.(ctx).catch((e: unknown) => log.debug('close failed', { code: toGatewayError(e).code }));

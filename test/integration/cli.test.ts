@@ -13,7 +13,7 @@ import { exitOf, repoRoot, runCli, spawnCli, startSimulateChild, waitForOutput, 
 import { SIMULATORS } from '../../src/runtime/registry';
 
 const FIXTURES = path.join(repoRoot(), 'test', 'fixtures', 'cli');
-const COMMANDS = ['run', 'validate-config', 'check', 'sync', 'status', 'deliveries', 'replay', 'quarantine', 'simulate'];
+const COMMANDS = ['run', 'validate-config', 'check', 'sync', 'status', 'deliveries', 'replay', 'quarantine', 'holds', 'simulate'];
 
 /** The parts of config/demo.json the tests change. */
 interface DemoConfig {
@@ -408,5 +408,59 @@ describe('CLI: quarantine with standalone simulators and a malformed record', fu
     assert.match(strict.stdout, /open quarantine 1/);
     const plain = await runCli(['status', '-c', config], { cwd: dir });
     assert.equal(plain.code, 0, 'without --strict open quarantine is not a failure');
+  });
+});
+
+describe('CLI: safety holds', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let config: string;
+  let holdId: number;
+
+  before(async () => {
+    dir = tmpDir('dgw-cli-holds-');
+    config = demoConfig(dir, (c) => { c.simulators = []; });
+    // A ledger with 30 subjects of the demo school, then a sync that deletes 25 of them (held).
+    const { openLedger } = await import('../../src/ledger');
+    const ledger = openLedger({ driver: 'sqlite', path: path.join(dir, 'ledger.sqlite') });
+    await ledger.migrate();
+    const policy = { enabled: true, deletePercent: 10, changePercent: 75, minRecords: 20 };
+    const subject = (n: number, status: 'active' | 'tobedeleted'): import('../../src/core/ledger').PreparedRecord => {
+      const id = `00000000-0000-5000-8000-${String(n).padStart(12, '0')}`;
+      return { id, entityType: 'subject', schoolId: 'demo-school', sourceSystem: 'netschool', sourceId: `s${n}`, status, contentHash: `h${n}${status}`,
+        dateLastModified: '2025-09-01T00:00:00Z', body: JSON.stringify({ id, status }) };
+    };
+    const base = { schoolId: 'demo-school', sourceInstance: 'netschool', stream: 'roster', quarantine: [], routes: [], now: '2025-09-01T00:00:00Z' };
+    await ledger.ingest({ ...base, runId: 'seed', records: Array.from({ length: 30 }, (_, i) => subject(i + 1, 'active')) });
+    await ledger.ingest({ ...base, runId: 'wipe', records: Array.from({ length: 25 }, (_, i) => subject(i + 1, 'tobedeleted')), hold: policy });
+    const { holds } = await ledger.settleRun('wipe', policy, '2025-09-01T00:01:00Z');
+    holdId = holds[0]!.id;
+    await ledger.close();
+  });
+
+  it('status tells the operator; holds list and show explain it; approve applies once; a second decision exits 3', async () => {
+    const status = await runCli(['status', '--strict', '-c', config], { cwd: dir });
+    assert.equal(status.code, 4, 'a pending hold needs attention');
+    assert.match(status.stdout, /1 sync\(s\) held for approval: see `diary-gateway holds list`/);
+
+    const list = await runCli(['holds', 'list', '--json', '-c', config], { cwd: dir });
+    assert.equal(list.code, 0, list.stderr);
+    const rows = json<Array<{ id: number; state: string; deletes: number; baseline: number }>>(list.stdout);
+    assert.deepEqual(rows.map((h) => [h.id, h.state, h.deletes, h.baseline]), [[holdId, 'pending', 25, 30]]);
+    const show = await runCli(['holds', 'show', String(holdId), '-c', config], { cwd: dir });
+    assert.match(show.stdout, /this sync would delete 25 of 30 records \(83\.3%\), more than the 10% allowed/);
+    assert.match(show.stdout, new RegExp(`diary-gateway holds approve ${holdId}`));
+
+    const approve = await runCli(['holds', 'approve', String(holdId), '-c', config], { cwd: dir });
+    assert.equal(approve.code, 0, approve.stderr);
+    assert.match(approve.stdout, new RegExp(`hold #${holdId} approved: applied 25 change\\(s\\)`));
+    const again = await runCli(['holds', 'reject', String(holdId), '-c', config], { cwd: dir });
+    assert.equal(again.code, 3);
+    assert.match(again.stderr, /GW_HOLD_DECIDED/);
+    const after = await runCli(['holds', 'list', '--all', '--json', '-c', config], { cwd: dir });
+    assert.equal(json<Array<{ state: string; decidedBy: string }>>(after.stdout)[0]?.state, 'approved');
+    const verify = await runCli(['status', '--verify', '--strict', '-c', config], { cwd: dir });
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /records 30/);
   });
 });

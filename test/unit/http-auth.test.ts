@@ -38,7 +38,7 @@ describe('http auth', () => {
   });
 
   it('finds the API routes to check (guards the loops below)', () => {
-    assert.equal(apiRoutes(h).length, 11);
+    assert.equal(apiRoutes(h).length, 15);
   });
 
   it('answers 401 problem+json with no data to every /api/ route without a token', async () => {
@@ -85,6 +85,10 @@ describe('http auth', () => {
   });
 
   it('answers 200 to every GET /api/ route with the right token', async () => {
+    h.ledger.holds = [{
+      id: 1, schoolId: 'school-1', sourceInstance: 'netschool', entityType: 'mark', state: 'pending', baseline: 40, deletes: 5, changes: 0,
+      reason: 'too many deletions', runIds: ['r1'], createdAt: '2025-03-01T10:00:00.000Z', updatedAt: '2025-03-01T10:00:00.000Z',
+    }];
     h.ledger.quarantine = [{
       id: 1, schoolId: 'school-1', sourceInstance: 'netschool', stream: 'marks', sourceId: 'm1', errorCode: 'GW_RECORD_INVALID',
       message: 'invalid', issues: [], raw: {}, runId: 'r1', firstSeenAt: '2025-03-01T10:00:00.000Z', lastSeenAt: '2025-03-01T10:00:00.000Z', seenCount: 1,

@@ -9,7 +9,7 @@ import type express from 'express';
 import { GatewayError } from '../../src/core/errors';
 import type { DeliveryState } from '../../src/core/delivery-states';
 import type {
-  CursorRow, DeliveryAttempt, DeliveryFilter, DeliveryView, Ledger, LedgerStats, QuarantineEntry,
+  CursorRow, DeliveryAttempt, DeliveryFilter, DeliveryView, HoldState, HoldView, Ledger, LedgerStats, QuarantineEntry,
   QuarantineFilter, RunSummary,
 } from '../../src/core/ledger';
 import type { Logger } from '../../src/core/logger';
@@ -36,6 +36,7 @@ export class FakeLedger implements Ledger {
   readonly calls: LedgerCall[] = [];
   deliveries: Array<DeliveryView & { attemptLog: DeliveryAttempt[] }> = [];
   quarantine: QuarantineEntry[] = [];
+  holds: HoldView[] = [];
   runs: RunSummary[] = [];
   cursors: CursorRow[] = [];
   stats_: LedgerStats = {
@@ -58,6 +59,23 @@ export class FakeLedger implements Ledger {
   async currentHashes(): Promise<Map<string, string>> { return notInFake('currentHashes'); }
   async ingest(): Promise<never> { return notInFake('ingest'); }
   async getCursor(): Promise<never> { return notInFake('getCursor'); }
+  async settleRun(): Promise<never> { return notInFake('settleRun'); }
+  async settleInterrupted(): Promise<never> { return notInFake('settleInterrupted'); }
+  async activeRecordIds(): Promise<never> { return notInFake('activeRecordIds'); }
+  async listHolds(filter: { schoolId?: string; state?: HoldState }): Promise<HoldView[]> {
+    return this.holds.filter((h) => (filter.schoolId === undefined || h.schoolId === filter.schoolId) && (filter.state === undefined || h.state === filter.state));
+  }
+  async getHold(id: number): Promise<HoldView | undefined> { return this.holds.find((h) => h.id === id); }
+  async decideHold(id: number, decision: 'approve' | 'reject', actor: string, now: string): Promise<HoldView> {
+    this.record('decideHold', id, decision, actor, now);
+    const h = this.holds.find((x) => x.id === id);
+    if (h === undefined) throw new GatewayError('GW_API_NOT_FOUND', `There is no safety hold ${id}`);
+    if (h.state !== 'pending') throw new GatewayError('GW_HOLD_DECIDED', `Safety hold ${id} was already ${h.state}`);
+    h.state = decision === 'approve' ? 'approved' : 'rejected';
+    h.decidedAt = now;
+    h.decidedBy = actor;
+    return h;
+  }
   async listCursors(schoolId?: string): Promise<CursorRow[]> {
     this.record('listCursors', schoolId);
     return this.cursors.filter((c) => schoolId === undefined || c.schoolId === schoolId);
@@ -216,7 +234,7 @@ describe('http test kit', () => {
     assert.ok(routes.includes('GET /api/v1/deliveries/:id'));
     assert.ok(routes.includes('POST /api/v1/deliveries/replay'));
     assert.equal(new Set(routes).size, routes.length, 'no route listed twice');
-    assert.equal(routes.length, 14);
+    assert.equal(routes.length, 18);
   });
 
   it('maps express params to OpenAPI templates', () => {

@@ -130,11 +130,36 @@ describe('http admin API over the SQLite ledger', () => {
     assert.deepEqual(none.body, { replayed: 0, superseded: 0 }, 'default state dead: nothing left');
   });
 
+  it('lists a safety hold, approves it once (actor recorded), answers 409 to a second decision and 404 to an unknown hold', async () => {
+    const policy = { enabled: true, deletePercent: 10, changePercent: 75, minRecords: 0 };
+    const tomb = { ...mark(1), status: 'tobedeleted' as const, contentHash: 'hash-1-deleted' };
+    await ledger.ingest({ runId: 'r2', schoolId: 's1', sourceInstance: 'netschool', stream: 'marks', now: T1, records: [tomb], quarantine: [], routes: [{ sinkId: 'portal', maxAttempts: 1 }], hold: policy });
+    const { holds } = await ledger.settleRun('r2', policy, T1);
+    assert.equal(holds.length, 1, 'one of three marks deleted (33%) is held');
+    const list = await get('/api/v1/holds?state=pending&school=s1');
+    assertMatchesSchema('HoldList', list.body);
+    assert.equal(list.body.items[0].id, holds[0]?.id);
+    assert.equal(list.body.items[0].deletes, 1);
+    assertMatchesSchema('Stats', (await get('/api/v1/stats')).body);
+    assert.equal((await get('/api/v1/stats')).body.holdsPending, 1);
+
+    const ok = await request(app).post(`/api/v1/holds/${holds[0]?.id}/approve`).set('Authorization', AUTH);
+    assert.equal(ok.status, 200, ok.text);
+    assertMatchesSchema('Hold', ok.body);
+    assert.deepEqual([ok.body.state, ok.body.applied, ok.body.decidedBy], ['approved', 1, actorForToken(TOKEN)]);
+    assert.equal((await ledger.getRecord(mark(1).id))?.status, 'tobedeleted');
+    const twice = await request(app).post(`/api/v1/holds/${holds[0]?.id}/reject`).set('Authorization', AUTH);
+    assert.equal(twice.status, 409);
+    assert.equal(twice.body.code, 'GW_HOLD_DECIDED');
+    const unknown = await request(app).post('/api/v1/holds/999/approve').set('Authorization', AUTH);
+    assert.equal(unknown.status, 404);
+  });
+
   it('exports ledger gauges on /metrics', async () => {
     const res = await request(app).get('/metrics');
     const lines = res.text.split('\n');
     for (const l of ['diary_gateway_deliveries{state="dead"} 1', 'diary_gateway_deliveries{state="delivered"} 1',
-      'diary_gateway_records_total 3', 'diary_gateway_quarantine_open 1', 'diary_gateway_ledger_up 1',
+      'diary_gateway_records_total 3', 'diary_gateway_quarantine_open 1', 'diary_gateway_holds_pending 0', 'diary_gateway_ledger_up 1',
       'diary_gateway_oldest_pending_age_seconds 0']) {
       assert.ok(lines.includes(l), l);
     }

@@ -402,7 +402,7 @@ describe('sqlite ledger: runs, locks, stats, verify', () => {
   it('reports stats with every delivery state', async () => {
     const empty = await t.ledger.stats();
     assert.deepEqual(empty, {
-      records: 0, quarantineOpen: 0,
+      records: 0, quarantineOpen: 0, holdsPending: 0,
       deliveries: { pending: 0, in_flight: 0, delivered: 0, retry_wait: 0, dead: 0, rejected: 0, superseded: 0 },
     });
     await t.ledger.ingest(batch({ records: [record(1), record(2)], now: at(1) }));

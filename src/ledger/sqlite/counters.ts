@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { DeliveryState } from '../../core/delivery-states';
 import type { Db } from './connection';
 
-export type CounterName = 'records' | `deliveries.${DeliveryState}`;
+export type CounterName = 'records' | 'holds.pending' | `deliveries.${DeliveryState}`;
 
 export const deliveryCounter = (s: DeliveryState): CounterName => `deliveries.${s}`;
 

@@ -6,7 +6,7 @@ import type { Db } from './connection';
 import { deliveryCounter, type LedgerCounters } from './counters';
 import { GATEWAY_ACTOR, type DeliveryStore } from './deliveries';
 
-interface Route {
+export interface Route {
   sinkId: string;
   maxAttempts: number;
   /** undefined = takes every entity type. */
@@ -20,7 +20,9 @@ interface Route {
  * are stored as given, never parsed.
  */
 export class IngestWriter {
-  private readonly hashesOf: Database.Statement<[string], { id: string; content_hash: string; seq: number }>;
+  private readonly hashesOf: Database.Statement<[string], { id: string; content_hash: string; seq: number; status: string }>;
+  private readonly stageRun: Database.Statement<unknown[]>;
+  private readonly stageChange: Database.Statement<unknown[]>;
   private readonly maxSeq: Database.Statement<[], { m: number }>;
   private readonly insertVersion: Database.Statement<unknown[]>;
   private readonly insertRecord: Database.Statement<unknown[]>;
@@ -33,7 +35,13 @@ export class IngestWriter {
   private readonly tx: (batch: IngestBatch) => IngestResult;
 
   constructor(db: Db, private readonly counters: LedgerCounters, private readonly deliveries: DeliveryStore) {
-    this.hashesOf = db.prepare('SELECT id, content_hash, seq FROM records WHERE id IN (SELECT value FROM json_each(?))');
+    this.hashesOf = db.prepare('SELECT id, content_hash, seq, status FROM records WHERE id IN (SELECT value FROM json_each(?))');
+    this.stageRun = db.prepare(`INSERT INTO staged_runs (run_id, school_id, source_instance, routes) VALUES (?, ?, ?, ?)
+      ON CONFLICT (run_id) DO NOTHING`);
+    // A record changed twice in one run keeps its first base (the stored hash) and its last content.
+    this.stageChange = db.prepare(`INSERT INTO staged_changes (run_id, school_id, source_instance, entity_type, record_id, kind, base_hash, record)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (run_id, record_id) WHERE hold_id IS NULL DO UPDATE SET kind = excluded.kind, record = excluded.record`);
     this.maxSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) AS m FROM records');
     this.insertVersion = db.prepare(`INSERT INTO record_versions (record_seq, record_id, content_hash, status, run_id, ingested_at, body)
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
@@ -76,10 +84,10 @@ export class IngestWriter {
     return map;
   }
 
-  private known(ids: readonly string[]): Map<string, { hash: string; seq: number }> {
-    const map = new Map<string, { hash: string; seq: number }>();
+  known(ids: readonly string[]): Map<string, Known> {
+    const map = new Map<string, Known>();
     if (ids.length === 0) return map;
-    for (const row of this.hashesOf.all(JSON.stringify(ids))) map.set(row.id, { hash: row.content_hash, seq: row.seq });
+    for (const row of this.hashesOf.all(JSON.stringify(ids))) map.set(row.id, { hash: row.content_hash, seq: row.seq, status: row.status });
     return map;
   }
 
@@ -87,43 +95,28 @@ export class IngestWriter {
     const routes = toRoutes(b.routes);
     const result: IngestResult = { inserted: 0, updated: 0, unchanged: 0, quarantined: 0, enqueued: 0, superseded: 0 };
     const current = this.known(b.records.map((r) => r.id));
-    // Handing out seqs here is safe: the IMMEDIATE transaction makes this connection the only writer.
-    let nextSeq: number | undefined;
+    const staging = b.hold?.enabled === true;
+    let runStaged = false;
+    const seqs = this.seqAllocator();
     for (const rec of b.records) {
       const previous = current.get(rec.id);
       if (previous?.hash === rec.contentHash) {
         result.unchanged++;
         continue;
       }
-      let seq: number;
-      if (previous !== undefined) {
-        seq = previous.seq;
-      } else {
-        nextSeq ??= (this.maxSeq.get()?.m ?? 0) + 1;
-        seq = nextSeq++;
-      }
-      const revision = Number(this.insertVersion.run(seq, rec.id, rec.contentHash, rec.status, b.runId, b.now, rec.body).lastInsertRowid);
-      if (previous === undefined) {
-        this.insertRecord.run(seq, rec.id, ...recordColumns(rec, b.sourceInstance), revision, rec.contentHash, rec.dateLastModified,
-          rec.sourceModifiedAt ?? null, rec.sourceCreatedAt ?? null, b.now);
-        result.inserted++;
-      } else {
-        this.updateRecord.run(...recordColumns(rec, b.sourceInstance), revision, rec.contentHash, rec.dateLastModified,
-          rec.sourceModifiedAt ?? null, rec.sourceCreatedAt ?? null, seq);
-        result.updated++;
-      }
-      // A repeated id later in the same batch compares against this version.
-      current.set(rec.id, { hash: rec.contentHash, seq });
-      for (const route of routes) {
-        if (route.accepts !== undefined && !route.accepts.has(rec.entityType)) continue;
-        // A record seen for the first time has no deliveries to supersede.
-        if (previous !== undefined) {
-          result.superseded += this.deliveries.supersedeOlder(route.sinkId, seq, revision, b.now, GATEWAY_ACTOR);
+      if (staging && previous !== undefined) {
+        if (!runStaged) {
+          this.stageRun.run(b.runId, b.schoolId, b.sourceInstance, JSON.stringify(b.routes));
+          runStaged = true;
         }
-        this.insertDelivery.run(route.sinkId, seq, rec.id, rec.entityType, rec.schoolId, revision, rec.contentHash,
-          `${rec.entityType}:${rec.id}:${revision}`, route.maxAttempts, b.now, b.now, b.now);
-        result.enqueued++;
+        const kind = rec.status === 'tobedeleted' && previous.status !== 'tobedeleted' ? 'delete' : 'change';
+        this.stageChange.run(b.runId, b.schoolId, b.sourceInstance, rec.entityType, rec.id, kind, previous.hash, JSON.stringify(rec));
+        result.staged = (result.staged ?? 0) + 1;
+        continue;
       }
+      const seq = this.write(rec, previous, routes, { runId: b.runId, sourceInstance: b.sourceInstance, now: b.now }, result, seqs);
+      // A repeated id later in the same batch compares against this version.
+      current.set(rec.id, { hash: rec.contentHash, seq, status: rec.status });
     }
     // Resolution first, then this batch's own quarantine entries: an entry quarantined now stays open.
     const unchanged = b.unchangedSourceIds ?? [];
@@ -135,20 +128,71 @@ export class IngestWriter {
         JSON.stringify(q.issues), q.raw === undefined ? null : JSON.stringify(q.raw), b.runId, b.now, b.now);
       result.quarantined++;
     }
-    this.counters.add('records', result.inserted);
-    this.counters.add(deliveryCounter('pending'), result.enqueued);
     if (b.checkpoint !== undefined) {
       this.upsertCursor.run(b.schoolId, b.sourceInstance, b.stream, JSON.stringify(b.checkpoint), b.now);
     }
     return result;
   }
+
+  /** Hands out seqs for new records; safe because the IMMEDIATE transaction makes this connection the only writer. */
+  seqAllocator(): () => number {
+    let next: number | undefined;
+    return () => {
+      next ??= (this.maxSeq.get()?.m ?? 0) + 1;
+      return next++;
+    };
+  }
+
+  /**
+   * Writes one changed record: a new version, the record row, and one delivery per route
+   * (superseding older queued versions). Callers run it inside a ledger transaction and have
+   * checked that the content differs from `previous`. Returns the record's seq.
+   */
+  write(rec: PreparedRecord, previous: Known | undefined, routes: readonly Route[], at: WriteContext, result: IngestResult, nextSeq: () => number): number {
+    const seq = previous !== undefined ? previous.seq : nextSeq();
+    const revision = Number(this.insertVersion.run(seq, rec.id, rec.contentHash, rec.status, at.runId, at.now, rec.body).lastInsertRowid);
+    if (previous === undefined) {
+      this.insertRecord.run(seq, rec.id, ...recordColumns(rec, at.sourceInstance), revision, rec.contentHash, rec.dateLastModified,
+        rec.sourceModifiedAt ?? null, rec.sourceCreatedAt ?? null, at.now);
+      result.inserted++;
+      this.counters.add('records', 1);
+    } else {
+      this.updateRecord.run(...recordColumns(rec, at.sourceInstance), revision, rec.contentHash, rec.dateLastModified,
+        rec.sourceModifiedAt ?? null, rec.sourceCreatedAt ?? null, seq);
+      result.updated++;
+    }
+    for (const route of routes) {
+      if (route.accepts !== undefined && !route.accepts.has(rec.entityType)) continue;
+      // A record seen for the first time has no deliveries to supersede.
+      if (previous !== undefined) {
+        result.superseded += this.deliveries.supersedeOlder(route.sinkId, seq, revision, at.now, GATEWAY_ACTOR);
+      }
+      this.insertDelivery.run(route.sinkId, seq, rec.id, rec.entityType, rec.schoolId, revision, rec.contentHash,
+        `${rec.entityType}:${rec.id}:${revision}`, route.maxAttempts, at.now, at.now, at.now);
+      result.enqueued++;
+      this.counters.add(deliveryCounter('pending'), 1);
+    }
+    return seq;
+  }
+}
+
+export interface Known {
+  hash: string;
+  seq: number;
+  status: string;
+}
+
+export interface WriteContext {
+  runId: string;
+  sourceInstance: string;
+  now: string;
 }
 
 function recordColumns(rec: PreparedRecord, sourceInstance: string): [string, string, string, string, string, string] {
   return [rec.entityType, rec.schoolId, rec.sourceSystem, sourceInstance, rec.sourceId, rec.status];
 }
 
-function toRoutes(routes: readonly SinkRoute[]): Route[] {
+export function toRoutes(routes: readonly SinkRoute[]): Route[] {
   const seen = new Set<string>();
   return routes.map((r) => {
     if (seen.has(r.sinkId)) {

@@ -167,9 +167,67 @@ CREATE TABLE locks (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Safety holds. A run with a hold policy stages its changes to stored records in
+ * `staged_changes` (hold_id NULL) with its routes and policy in `staged_runs`; settling moves
+ * them into the records (within thresholds) or attaches them to a pending hold. `holds_open`
+ * keeps one pending hold per school, instance and kind, so later runs join it instead of
+ * piling up holds. `records_kind` answers the baseline count (active records of a kind).
+ */
+const V2_SQL = `
+CREATE TABLE staged_runs (
+  run_id          TEXT PRIMARY KEY,
+  school_id       TEXT NOT NULL,
+  source_instance TEXT NOT NULL,
+  routes          TEXT NOT NULL,
+  settled_at      TEXT
+);
+CREATE INDEX staged_runs_open ON staged_runs (school_id, source_instance) WHERE settled_at IS NULL;
+
+CREATE TABLE holds (
+  id              INTEGER PRIMARY KEY,
+  school_id       TEXT NOT NULL,
+  source_instance TEXT NOT NULL,
+  entity_type     TEXT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected')),
+  baseline        INTEGER NOT NULL,
+  deletes         INTEGER NOT NULL,
+  changes         INTEGER NOT NULL,
+  reason          TEXT NOT NULL,
+  run_ids         TEXT NOT NULL,
+  routes          TEXT NOT NULL,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  decided_at      TEXT,
+  decided_by      TEXT,
+  applied         INTEGER,
+  superseded      INTEGER
+);
+CREATE UNIQUE INDEX holds_open ON holds (school_id, source_instance, entity_type) WHERE state = 'pending';
+
+CREATE TABLE staged_changes (
+  id              INTEGER PRIMARY KEY,
+  run_id          TEXT NOT NULL,
+  hold_id         INTEGER REFERENCES holds (id),
+  school_id       TEXT NOT NULL,
+  source_instance TEXT NOT NULL,
+  entity_type     TEXT NOT NULL,
+  record_id       TEXT NOT NULL,
+  kind            TEXT NOT NULL CHECK (kind IN ('change', 'delete')),
+  base_hash       TEXT NOT NULL,
+  record          TEXT NOT NULL
+);
+CREATE UNIQUE INDEX staged_changes_run ON staged_changes (run_id, record_id) WHERE hold_id IS NULL;
+CREATE UNIQUE INDEX staged_changes_hold ON staged_changes (hold_id, record_id) WHERE hold_id IS NOT NULL;
+
+CREATE INDEX records_kind ON records (school_id, entity_type, status);
+INSERT INTO counters (name, n) VALUES ('holds.pending', 0);
+`;
+
 /** The ledger schema, oldest first. Versions are consecutive from 1. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial ledger schema', sql: V1_SQL },
+  { version: 2, name: 'safety holds', sql: V2_SQL },
 ];
 
 const CREATE_MIGRATIONS_TABLE = `

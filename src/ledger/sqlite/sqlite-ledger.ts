@@ -2,12 +2,14 @@ import type { DeliveryItem } from '../../core/adapter';
 import type { Cursor } from '../../core/cursor';
 import { GatewayError } from '../../core/errors';
 import type {
-  CursorRow, DeliveryAttempt, DeliveryFilter, DeliveryResult, DeliveryView, IngestBatch, IngestResult, Ledger, LedgerStats,
-  QuarantineEntry, QuarantineFilter, RecordFilter, RecordVersion, RunSummary, StoredRecord,
+  CursorRow, DeliveryAttempt, DeliveryFilter, DeliveryResult, DeliveryView, HoldPolicy, HoldState, HoldView, IngestBatch, IngestResult,
+  Ledger, LedgerStats, QuarantineEntry, QuarantineFilter, RecordFilter, RecordVersion, RunSummary, SettleResult, StoredRecord,
 } from '../../core/ledger';
+import type { EntityType } from '../../core/records';
 import { guard, openDatabase, StatementCache, type Db, type SqliteConnectionOptions } from './connection';
 import { LedgerCounters } from './counters';
 import { DeliveryStore } from './deliveries';
+import { HoldStore } from './holds';
 import { IngestWriter } from './ingest';
 import { LedgerLookups } from './lookups';
 import { appliedVersion, applyMigrations, latestVersion, MIGRATIONS, type Migration } from './migrations';
@@ -22,6 +24,7 @@ export interface SqliteLedgerOptions extends SqliteConnectionOptions {
 /** Statements are prepared once, after the schema exists. */
 interface Parts {
   ingest: IngestWriter;
+  holds: HoldStore;
   deliveries: DeliveryStore;
   lookups: LedgerLookups;
   adhoc: StatementCache;
@@ -57,6 +60,32 @@ export class SqliteLedger implements Ledger {
 
   ingest(batch: IngestBatch): Promise<IngestResult> {
     return this.with((p) => p.ingest.ingest(batch));
+  }
+
+  settleRun(runId: string, policy: HoldPolicy, now: string): Promise<SettleResult> {
+    return this.with((p) => p.holds.settleRun(runId, policy, now));
+  }
+
+  settleInterrupted(schoolId: string, sourceInstance: string, policy: HoldPolicy, now: string): Promise<SettleResult> {
+    return this.with((p) => p.holds.settleInterrupted(schoolId, sourceInstance, policy, now));
+  }
+
+  listHolds(filter: { schoolId?: string; state?: HoldState; limit?: number }): Promise<HoldView[]> {
+    return this.with((p) => p.holds.list(filter));
+  }
+
+  getHold(id: number): Promise<HoldView | undefined> {
+    return this.with((p) => p.holds.get(id));
+  }
+
+  decideHold(id: number, decision: 'approve' | 'reject', actor: string, now: string): Promise<HoldView> {
+    return this.with((p) => p.holds.decideHold(id, decision, actor, now));
+  }
+
+  activeRecordIds(schoolId: string, sourceInstance: string, entityType: EntityType): Promise<string[]> {
+    return this.with((p) => p.adhoc.get<{ id: string }>(
+      "SELECT id FROM records WHERE school_id = ? AND entity_type = ? AND status = 'active' AND source_instance = ?",
+    ).all(schoolId, entityType, sourceInstance).map((r) => r.id));
   }
 
   getCursor(schoolId: string, sourceInstance: string, stream: string): Promise<Cursor | null> {
@@ -166,8 +195,10 @@ export class SqliteLedger implements Ledger {
     }
     const counters = new LedgerCounters(this.db);
     const deliveries = new DeliveryStore(this.db, counters, new DeliveryTransitions(this.db, counters));
+    const ingest = new IngestWriter(this.db, counters, deliveries);
     this.parts = {
-      ingest: new IngestWriter(this.db, counters, deliveries),
+      ingest,
+      holds: new HoldStore(this.db, counters, ingest),
       deliveries,
       lookups: new LedgerLookups(this.db),
       adhoc: new StatementCache(this.db),

@@ -41,6 +41,10 @@ const CHECKS: readonly Check[] = [
     sql: "SELECT id AS k FROM deliveries WHERE state = 'in_flight' AND (lease_until IS NULL OR lease_owner IS NULL)",
   },
   {
+    problem: 'staged changes of a decided hold (should have been applied or discarded)',
+    sql: "SELECT s.id AS k FROM staged_changes s JOIN holds h ON h.id = s.hold_id WHERE h.state <> 'pending'",
+  },
+  {
     problem: 'delivery_attempts rows whose delivery is missing',
     sql: 'SELECT a.id AS k FROM delivery_attempts a WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.delivery_id)',
   },
@@ -76,6 +80,7 @@ function counterDrift(q: StatementCache): string[] {
     actual.set(deliveryCounter(row.state), row.n);
   }
   actual.set('records', q.get<{ n: number }>('SELECT COUNT(*) AS n FROM records').get()?.n ?? 0);
+  actual.set('holds.pending', q.get<{ n: number }>("SELECT COUNT(*) AS n FROM holds WHERE state = 'pending'").get()?.n ?? 0);
   const drift: string[] = [];
   for (const [name, n] of actual) {
     if (stored.get(name) !== n) drift.push(`counter ${name} is ${String(stored.get(name))}, actual ${n}`);
@@ -92,7 +97,8 @@ export function ledgerStats(q: StatementCache): LedgerStats {
   const oldest = q.get<{ t: string | null }>(
     "SELECT MIN(created_at) AS t FROM deliveries WHERE state IN ('pending', 'retry_wait')",
   ).get()?.t ?? null;
-  return { records, quarantineOpen, deliveries, ...(oldest === null ? {} : { oldestPendingAt: oldest }) };
+  const holdsPending = counters.get('holds.pending') ?? 0;
+  return { records, quarantineOpen, holdsPending, deliveries, ...(oldest === null ? {} : { oldestPendingAt: oldest }) };
 }
 
 function describe(problem: string, keys: string[]): string {
