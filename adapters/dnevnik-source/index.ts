@@ -14,7 +14,8 @@ export const DNEVNIK_STREAMS: readonly StreamSpec[] = [
   },
   {
     name: 'roster', entities: ['class_group', 'person', 'membership', 'subject', 'teaching_assignment'],
-    description: 'Class groups (users/me/context), students, subjects and teachers of each group. Full refresh.',
+    deletesMissing: ['class_group', 'membership', 'teaching_assignment'],
+    description: 'Class groups (users/me/context), students, subjects and teachers of each group. Full refresh; groups, memberships and teaching assignments it no longer returns are marked deleted.',
   },
   {
     name: 'journal', entities: ['lesson', 'assessment', 'homework', 'mark', 'attendance_event'], cursorField: 'date',

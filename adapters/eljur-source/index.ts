@@ -9,7 +9,10 @@ export { ELJUR_CONFIG_SCHEMA, ELJUR_SPEC, type EljurConfig } from './spec';
 
 export const ELJUR_STREAMS: readonly StreamSpec[] = [
   { name: 'periods', entities: ['academic_year', 'reporting_period'], description: 'getperiods: the school year (derived) and its periods. Full refresh.' },
-  { name: 'roster', entities: ['class_group', 'person', 'membership'], description: 'getrules: classes, homeroom teachers, students, memberships. Full refresh.' },
+  {
+    name: 'roster', entities: ['class_group', 'person', 'membership'], deletesMissing: ['class_group', 'membership'],
+    description: 'getrules: classes, homeroom teachers, students, memberships. Full refresh; classes and memberships it no longer returns are marked deleted.',
+  },
   {
     name: 'diary', entities: ['lesson', 'subject', 'person', 'homework', 'holiday_period'], cursorField: 'date',
     description: 'getdiary (rings=true) per student and week: schedule, homework, holidays; cursor = last week read, re-read lookbackWeeks back.',

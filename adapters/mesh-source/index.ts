@@ -9,7 +9,10 @@ export { meshSimulator } from './simulator';
 export { MESH_CONFIG_SCHEMA, MESH_HOSTS, MESH_SPEC, type MeshConfig } from './spec';
 
 export const MESH_STREAMS: readonly StreamSpec[] = [
-  { name: 'roster', entities: ['academic_year', 'class_group', 'person', 'membership', 'subject'], description: 'Children of the profile, their classes and subjects. Full refresh.' },
+  {
+    name: 'roster', entities: ['academic_year', 'class_group', 'person', 'membership', 'subject'], deletesMissing: ['class_group', 'membership'],
+    description: 'Children of the profile, their classes and subjects. Full refresh; classes and memberships it no longer returns are marked deleted.',
+  },
   { name: 'schedule', entities: ['lesson', 'attendance_event'], cursorField: 'date', description: 'Eventcalendar lessons and missed lessons, by day; re-reads lookbackDays.' },
   { name: 'marks', entities: ['assessment', 'mark'], cursorField: 'date', description: 'Current marks by lesson date; re-reads lookbackDays.' },
   { name: 'homework', entities: ['homework'], cursorField: 'date', description: 'homeworks/short by due date; re-reads lookbackDays.' },
