@@ -30,9 +30,12 @@ export interface AdapterSpecLookup { (adapterId: string): AdapterSpec | undefine
 
 export interface DeliveryPolicy {
   batchSize: number; maxAttempts: number; backoffBaseMs: number; backoffCapMs: number; leaseMs: number; pollIntervalMs: number;
+  breakerThreshold: number; breakerOpenMs: number; breakerMaxOpenMs: number;
+  /** Per sink only: records per second at most. */
+  ratePerSecond?: number;
 }
 /** What a sink may override of the gateway-wide delivery policy. */
-export type DeliveryOverrides = Partial<Pick<DeliveryPolicy, 'batchSize' | 'maxAttempts' | 'backoffBaseMs' | 'backoffCapMs'>>;
+export type DeliveryOverrides = Partial<Pick<DeliveryPolicy, 'batchSize' | 'maxAttempts' | 'backoffBaseMs' | 'backoffCapMs' | 'ratePerSecond' | 'breakerThreshold' | 'breakerOpenMs' | 'breakerMaxOpenMs'>>;
 export interface LedgerConfig { driver: 'sqlite'; path: string }
 export interface AdminConfig { enabled: boolean; host: string; port: number; /** Name of the env variable with the tokens. */ tokensEnv: string }
 export interface GatewaySettings {

@@ -117,6 +117,8 @@ export class Gateway {
         policy: {
           batchSize: merged.batchSize, maxAttempts: merged.maxAttempts, leaseMs: merged.leaseMs, pollIntervalMs: merged.pollIntervalMs,
           backoff: { baseMs: merged.backoffBaseMs, capMs: merged.backoffCapMs },
+          breaker: { failureThreshold: merged.breakerThreshold, openMs: merged.breakerOpenMs, maxOpenMs: merged.breakerMaxOpenMs },
+          ...(merged.ratePerSecond !== undefined ? { ratePerSecond: merged.ratePerSecond } : {}),
         },
         observer: {
           delivered: (sink, outcome, n) => this.metrics.deliveries.inc({ sink, outcome }, n),

@@ -6,7 +6,7 @@ import type { AdapterSpec } from '../../src/core/adapter';
 import { GatewayError, type Issue } from '../../src/core/errors';
 import { DEFAULT_ID_NAMESPACE } from '../../src/core/ids';
 import {
-  describeConfig, effectiveDeliveryPolicy, loadConfig, loadConfigFile, resolveSecrets, validateConfig, type AdapterSpecLookup, type GatewayConfig,
+  describeConfig, effectiveDeliveryPolicy, effectiveHoldPolicy, loadConfig, loadConfigFile, resolveSecrets, validateConfig, type AdapterSpecLookup, type GatewayConfig,
 } from '../../src/infra/config';
 import { REDACTED } from '../../src/infra/redact';
 
@@ -82,13 +82,18 @@ describe('config', () => {
     assert.equal(cfg.gateway.idNamespace, DEFAULT_ID_NAMESPACE);
     assert.equal(cfg.gateway.logLevel, 'debug');
     assert.equal(cfg.gateway.logFormat, 'json');
-    assert.deepEqual(cfg.gateway.delivery, { batchSize: 50, maxAttempts: 8, backoffBaseMs: 30000, backoffCapMs: 3600000, leaseMs: 120000, pollIntervalMs: 1000 });
+    assert.deepEqual(cfg.gateway.delivery, { batchSize: 50, maxAttempts: 8, backoffBaseMs: 30000, backoffCapMs: 3600000, leaseMs: 120000, pollIntervalMs: 1000, breakerThreshold: 3, breakerOpenMs: 30000, breakerMaxOpenMs: 600000 });
     assert.equal(cfg.gateway.scheduleJitterMs, 5000);
     assert.deepEqual(cfg.simulators[1], { system: 'rest-portal', port: 0, host: '127.0.0.1', live: false });
     const source = cfg.schools[0]?.sources[0];
     assert.equal(source?.config.timeoutMs, 15000, 'adapter spec defaults are applied too');
     assert.equal(source?.config.password, '${DIARY_SIM_NETSCHOOL_PASSWORD}', 'validation keeps references unresolved');
     assert.deepEqual(effectiveDeliveryPolicy(cfg, 'portal'), { ...cfg.gateway.delivery, maxAttempts: 3 });
+    assert.deepEqual(cfg.gateway.safetyHold, { enabled: true, deletePercent: 10, changePercent: 75, minRecords: 20 }, 'safety hold defaults');
+    const school = cfg.schools[0]!;
+    assert.deepEqual(effectiveHoldPolicy(cfg, school.id), cfg.gateway.safetyHold);
+    const tuned = { ...cfg, schools: [{ ...school, safetyHold: { deletePercent: 25, minRecords: 5 } }] };
+    assert.deepEqual(effectiveHoldPolicy(tuned, school.id), { enabled: true, deletePercent: 25, changePercent: 75, minRecords: 5 }, 'a school overrides part of it');
   });
 
   it('lists every problem of a broken config with its path, without echoing values', () => {

@@ -312,6 +312,77 @@ describe('pipeline/deliver DeliveryWorker', () => {
     assert.deepEqual(await states(), ['delivered'], 'the stale result changed nothing');
   });
 
+  describe('circuit breaker and rate limit', () => {
+    const down: PushFn = () => { throw new GatewayError('GW_SINK_UNAVAILABLE', 'portal is down', { httpStatus: 503 }); };
+    const BREAKER = { failureThreshold: 2, openMs: 10_000, maxOpenMs: 40_000 };
+
+    it('an outage of many hours: the circuit opens, probes one item with growing pauses, nothing goes dead, and it drains when the portal returns', async () => {
+      await queueN(12);
+      const sink = fakeSink(down);
+      const breakerStates: string[] = [];
+      const w = new DeliveryWorker({
+        sinkId: SINK, adapter: sink, ctx: makeContext({}, { clock, side: 'sink', schoolId: '*' }), ledger,
+        policy: { ...POLICY, batchSize: 5, breaker: BREAKER }, log: nullLogger, now: () => clock.now(), sleep: (ms) => clock.sleep(ms),
+        owner: 'w', observer: { breaker: (_s, st) => { breakerStates.push(st); } }, random: () => 0.5,
+      });
+      // Two whole-push failures open the circuit.
+      assert.equal(await w.tick(), 5);
+      clock.advance(60_000);
+      assert.equal(await w.tick(), 5);
+      assert.equal(w.breakerState, 'open');
+      assert.equal(await w.tick(), 0, 'open: nothing is claimed or pushed');
+      const pushesBefore = sink.calls.length;
+      // Six hours of outage, ticking every minute: only single-item probes reach the portal.
+      for (let m = 0; m < 6 * 60; m++) {
+        clock.advance(60_000);
+        await w.tick();
+      }
+      const probes = sink.calls.slice(pushesBefore);
+      assert.ok(probes.every((b) => b.length === 1), 'half open: one item per probe');
+      // Pauses 10 s, 20 s, 40 s, then every 40 s at most → with 1-minute ticks about one probe a minute, far fewer than 5-item batches.
+      assert.ok(probes.length > 100 && probes.length <= 361, `probes: ${probes.length}`);
+      const during = await ledger.listDeliveries({ sinkId: SINK });
+      assert.equal(during.filter((d) => d.state === 'dead').length, 0, 'an outage never makes a delivery dead');
+      assert.ok(during.some((d) => d.attempts > POLICY.maxAttempts), 'attempts are still counted');
+
+      sink.behave(deliverAll);
+      let guard = 0;
+      while ((await states()).some((st) => st !== 'delivered') && guard++ < 100) {
+        clock.advance(60_000);
+        await w.tick();
+      }
+      assert.deepEqual(await states(), Array(12).fill('delivered'), 'drained by itself');
+      assert.equal(w.breakerState, 'closed');
+      assert.deepEqual(breakerStates.slice(0, 2), ['open', 'half_open']);
+      assert.equal(breakerStates.at(-1), 'closed');
+      assert.deepEqual(await ledger.verify(), []);
+    });
+
+    it('per-item failures and non-outage errors do not open the circuit; items still go dead after maxAttempts', async () => {
+      await queueN(1);
+      const sink = fakeSink(() => { throw new GatewayError('GW_SINK_AUTH_FAILED', 'token refused', { httpStatus: 401 }); });
+      const w = worker(sink, { breaker: BREAKER });
+      for (let i = 0; i < 3; i++) {
+        await w.tick();
+        assert.equal(w.breakerState, 'closed');
+        clock.advance(60_000);
+      }
+      assert.deepEqual(await states(), ['dead'], 'a bad token is not an outage: it ends in the dead letter for the operator');
+    });
+
+    it('holds to ratePerSecond across pushes (waiting on the injected clock before claiming)', async () => {
+      await queueN(30);
+      const sink = fakeSink(deliverAll);
+      const w = worker(sink, { batchSize: 10, ratePerSecond: 5 });
+      const t0 = clock.now().getTime();
+      for (let i = 0; i < 3; i++) assert.equal(await w.tick(), 10);
+      assert.equal(sink.calls.length, 3);
+      // 30 records at 5/s: the third batch may start only after the first 20 records' 4 s.
+      assert.equal(clock.now().getTime() - t0, 4000);
+      assert.deepEqual(clock.sleeps, [2000, 2000]);
+    });
+  });
+
   describe('start() / stop()', () => {
     it('drains the outbox by itself and wakes on poke() for newly queued records', async () => {
       await queueN(25);
