@@ -153,6 +153,16 @@ export const ERROR_CODES = {
     description: 'The safety hold was already approved or rejected.',
     remedy: 'List pending holds with `diary-gateway holds list`; a decided hold cannot be decided again.',
   },
+  GW_CONSENT_MISSING: {
+    class: 'invalid_data', httpStatus: 403, actor: 'school_it',
+    description: 'No valid consent covers this child for this channel, so the record is withheld from it.',
+    remedy: 'Register the family\'s written consent (`diary-gateway consent import` or the admin API); withheld deliveries are re-queued when it is registered.',
+  },
+  GW_SLA_CALENDAR_MISSING: {
+    class: 'permanent', httpStatus: 500, actor: 'gateway_operator',
+    description: 'The production calendar does not cover the year a deadline falls in.',
+    remedy: 'Add config/calendars/ru-<year>.json from the government decree for that year (see config/calendars/README.md).',
+  },
   GW_API_UNAUTHORIZED: {
     class: 'permanent', httpStatus: 401, actor: 'gateway_operator',
     description: 'The admin API call had no valid bearer token.',
