@@ -40,3 +40,28 @@ export function vendorDateTimeToUtc(v: unknown, utcOffset: string): string | und
   ) - offsetMinutes(utcOffset) * 60_000;
   return new Date(t).toISOString().replace(/\.000Z$/, 'Z');
 }
+
+/**
+ * A journal timestamp in any of the shapes NetSchool answers carry → UTC ISO instant:
+ * wall-clock 'YYYY-MM-DDTHH:MM[:SS[.f…]]' (school time, the usual case), an ISO string with `Z`
+ * or an offset, or a number (the mobile API types `resultDate` as string | number, sources §1.8;
+ * a number is read as Unix milliseconds, or seconds below 1e11 — assumed, no sample seen).
+ */
+export function vendorInstant(v: unknown, utcOffset: string): string | undefined {
+  if (typeof v === 'number' && Number.isFinite(v) && v > 1e8) {
+    const d = new Date(v < 1e11 ? v * 1000 : v);
+    return Number.isNaN(d.getTime()) ? undefined : d.toISOString().replace(/\.000Z$/, 'Z');
+  }
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim();
+  const local = vendorDateTimeToUtc(s, utcOffset);
+  if (local) return local;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:?\d{2})$/.test(s)) return undefined;
+  const t = Date.parse(s.replace(/(\.\d{3})\d+/, '$1'));
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+/** School-local date and time ('YYYY-MM-DD', 'HH:MM') → UTC ISO instant. */
+export function localToUtc(date: string, time: string, utcOffset: string): string {
+  return vendorDateTimeToUtc(`${date}T${time}:00`, utcOffset) as string;
+}

@@ -3,9 +3,10 @@ import { GatewayError, toGatewayError } from '../../src/core/errors';
 import { NetschoolClient, newSessionState, type NetschoolSessionState } from './client';
 import { readAttendance } from './readers/attendance';
 import { readDiary } from './readers/diary';
+import { readFinalMarks } from './readers/final-marks';
 import { readRoster } from './readers/roster';
 import { readSchoolYears } from './readers/school-years';
-import type { ReadEnv } from './readers/shared';
+import { isPermanent, mobileClientOf, type ReadEnv } from './readers/shared';
 import { NETSCHOOL_SPEC, resolveConfig, type NetschoolConfig } from './spec';
 
 export { netschoolSimulator } from './simulator';
@@ -21,12 +22,16 @@ export const NETSCHOOL_STREAMS: readonly StreamSpec[] = [
     description: 'Classes, students and memberships (diary/init), subjects (diary lessons), teachers (assignment details). Full refresh.',
   },
   {
-    name: 'diary', entities: ['lesson', 'assessment', 'mark', 'homework'], cursorField: 'date',
-    description: 'Lessons, works, marks and homework week by week; cursor = last week read, re-read lookbackWeeks back.',
+    name: 'diary', entities: ['lesson', 'assessment', 'mark', 'homework', 'recommendation'], cursorField: 'date',
+    description: 'Lessons, works (types, weights, details), marks, duty dots and overdue debts, homework and mark-less teacher comments week by week; cursor = last week read, re-read lookbackWeeks back.',
   },
   {
     name: 'attendance', entities: ['attendance_event'], cursorField: 'date',
     description: 'Absences and lateness from the mobile API (needs mobileAccessToken), week by week like diary.',
+  },
+  {
+    name: 'final_marks', entities: ['mark'],
+    description: 'Term (period), annual, final and exam marks of the current year from the mobile API /totals (needs mobileAccessToken). Full refresh.',
   },
 ];
 
@@ -60,6 +65,17 @@ export function createNetschoolSource(): SourceAdapter<NetschoolConfig> {
         if (client.loggedIn) await client.logout();
         await client.login();
         await client.get<unknown>('context');
+        // A configured mobile token is checked too: a refused one is a config error worth
+        // reporting now; a mobile API that is merely down does not fail the web source.
+        const mobile = mobileClientOf({ ctx, cfg: resolveConfig(ctx.config), client, stream: 'check' });
+        if (mobile) {
+          try {
+            await mobile.get<unknown>('students', {}, '/api/mobile/students');
+          } catch (e) {
+            if (isPermanent(e)) throw e;
+            ctx.log.warn('netschool mobile API unavailable during check', { code: toGatewayError(e).code });
+          }
+        }
         return { ok: true, ...(client.state.schoolId !== undefined ? { details: { netschoolSchoolId: client.state.schoolId } } : {}) };
       } catch (e) {
         return { ok: false, error: toGatewayError(e) };
@@ -73,6 +89,7 @@ export function createNetschoolSource(): SourceAdapter<NetschoolConfig> {
         case 'roster': return readRoster(env, from);
         case 'diary': return readDiary(env, from);
         case 'attendance': return readAttendance(env, from);
+        case 'final_marks': return readFinalMarks(env, from);
         default: return failing(new GatewayError('GW_CONFIG_INVALID', `netschool-source has no stream ${stream}`));
       }
     },

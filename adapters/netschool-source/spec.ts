@@ -28,6 +28,14 @@ export interface NetschoolConfig {
   mobileBaseUrl?: string;
   /** Per-request timeout in ms (the HTTP client's default when absent). */
   timeoutMs?: number;
+  /** `diary`: read `student/diary/assigns/{id}` for each assignment (teachers, description, deletion; default true). */
+  assignmentDetails?: boolean;
+  /** `diary`: what overdue works (`student/diary/pastMandatory`) become: debt marks (default) or nothing. */
+  overdueAssignments?: 'debt' | 'ignore';
+  /** `diary`: take mark entry times from the mobile API's `resultDate` when a mobile token is set (default true). */
+  mobileMarkTimes?: boolean;
+  /** `final_marks`: match a totals term to a reporting period by TERMID (`id`, default) or by its number only. */
+  totalsTermMatch?: 'id' | 'number';
 }
 
 export const NETSCHOOL_DEFAULTS = {
@@ -36,6 +44,10 @@ export const NETSCHOOL_DEFAULTS = {
   lookbackWeeks: 2,
   utcOffset: '+03:00',
   includeTeachers: true,
+  assignmentDetails: true,
+  overdueAssignments: 'debt',
+  mobileMarkTimes: true,
+  totalsTermMatch: 'id',
 } as const;
 
 /** JSON Schema (draft 2020-12) of `NetschoolConfig`. Secrets carry `x-secret`. */
@@ -64,6 +76,10 @@ export const NETSCHOOL_CONFIG_SCHEMA: Record<string, unknown> = {
     mobileAccessToken: { type: 'string', minLength: 1, 'x-secret': true, description: 'Bearer token of the mobile API (attendance stream).' },
     mobileBaseUrl: { type: 'string', format: 'uri', pattern: '^https?://' },
     timeoutMs: { type: 'integer', minimum: 1000, maximum: 300000 },
+    assignmentDetails: { type: 'boolean', default: NETSCHOOL_DEFAULTS.assignmentDetails, description: 'diary: one assigns/{id} call per new assignment (teachers, description, deletion).' },
+    overdueAssignments: { enum: ['debt', 'ignore'], default: NETSCHOOL_DEFAULTS.overdueAssignments, description: 'diary: overdue works from pastMandatory as debt marks, or not read.' },
+    mobileMarkTimes: { type: 'boolean', default: NETSCHOOL_DEFAULTS.mobileMarkTimes, description: 'diary: mark entry times from the mobile API (needs mobileAccessToken).' },
+    totalsTermMatch: { enum: ['id', 'number'], default: NETSCHOOL_DEFAULTS.totalsTermMatch, description: 'final_marks: match terms by TERMID (falling back to the number) or by number only.' },
   },
 };
 
@@ -79,6 +95,7 @@ export const NETSCHOOL_SPEC: AdapterSpec = {
 /** Config with defaults applied (ajv `useDefaults` does it at load; direct callers may not). */
 export type ResolvedNetschoolConfig = NetschoolConfig & {
   weeksBack: number; weeksAhead: number; lookbackWeeks: number; utcOffset: string; includeTeachers: boolean;
+  assignmentDetails: boolean; overdueAssignments: 'debt' | 'ignore'; mobileMarkTimes: boolean; totalsTermMatch: 'id' | 'number';
 };
 
 export function resolveConfig(c: Readonly<NetschoolConfig>): ResolvedNetschoolConfig {
@@ -89,5 +106,9 @@ export function resolveConfig(c: Readonly<NetschoolConfig>): ResolvedNetschoolCo
     lookbackWeeks: c.lookbackWeeks ?? NETSCHOOL_DEFAULTS.lookbackWeeks,
     utcOffset: c.utcOffset ?? NETSCHOOL_DEFAULTS.utcOffset,
     includeTeachers: c.includeTeachers ?? NETSCHOOL_DEFAULTS.includeTeachers,
+    assignmentDetails: c.assignmentDetails ?? NETSCHOOL_DEFAULTS.assignmentDetails,
+    overdueAssignments: c.overdueAssignments ?? NETSCHOOL_DEFAULTS.overdueAssignments,
+    mobileMarkTimes: c.mobileMarkTimes ?? NETSCHOOL_DEFAULTS.mobileMarkTimes,
+    totalsTermMatch: c.totalsTermMatch ?? NETSCHOOL_DEFAULTS.totalsTermMatch,
   };
 }

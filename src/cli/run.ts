@@ -1,4 +1,5 @@
 import type { LedgerStats } from '../core/ledger';
+import { createIntakeApp } from '../http/intake-app';
 import { startAdminServer } from '../http/server';
 import { createApp } from '../http/app';
 import type { Gateway } from '../runtime/gateway';
@@ -39,6 +40,7 @@ export async function runCommand(configPath: string, o: { simulators: boolean; s
   const stop = onStopSignal();
   let gw: Gateway | undefined;
   let server: { url: string; close(): Promise<void> } | undefined;
+  let intakeServer: { url: string; close(): Promise<void> } | undefined;
   try {
     gw = await createGateway(configPath, logger, o.simulators);
     const g = gw;
@@ -65,6 +67,14 @@ export async function runCommand(configPath: string, o: { simulators: boolean; s
       out(`admin API ${srv.url} (health ${srv.url}/healthz, metrics ${srv.url}/metrics, API ${srv.url}/api/v1/schools)`);
       out(generatedFile ? `admin API token: in ${generatedFile} (set ${g.config.gateway.admin.tokensEnv} to choose your own)` : `admin API tokens from ${g.config.gateway.admin.tokensEnv}`);
     }
+    const intake = g.intakeDeps();
+    if (intake) {
+      const f = g.config.gateway.fgis;
+      if (f.enabled) logger.addSecrets([process.env[f.signingKeyEnv] ?? '', ...(process.env[f.clientsEnv] ?? '').split(',').map((p) => p.slice(p.indexOf(':') + 1))].filter((x) => x.length > 0));
+      const srv = await startAdminServer(createIntakeApp(intake), { host: g.config.gateway.intake.host, port: g.config.gateway.intake.port });
+      intakeServer = srv;
+      out(`intake ${srv.url}${intake.push ? ` (push: ${srv.url}/intake/v1/schools/<school>/sources/<source>/records)` : ''}${intake.fgis ? ` (ФГИС pull: ${srv.url}${g.config.gateway.fgis.basePath}/Schedule/<ЕСИА id>)` : ''}`);
+    }
     const { initialSyncs } = stop.signal ? { initialSyncs: Promise.resolve() } : g.start();
     if (!stop.signal) out('syncing at start, then on schedule; Ctrl-C stops (graceful: finishes the batch in flight)');
     void initialSyncs.then(async () => {
@@ -83,12 +93,14 @@ export async function runCommand(configPath: string, o: { simulators: boolean; s
     const sig = await stop.received;
     out(`${sig}: stopping intake, finishing the batch in flight… (Ctrl-C again forces)`);
     if (timer) clearInterval(timer);
+    await intakeServer?.close();
     await server?.close();
     await g.stop();
     out('stopped; ledger closed');
     await logger.close();
     return EXIT.ok;
   } catch (e) {
+    await intakeServer?.close().catch(() => undefined);
     await server?.close().catch(() => undefined);
     await gw?.stop().catch(() => undefined);
     const code = reportError(e, false);

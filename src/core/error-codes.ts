@@ -163,6 +163,21 @@ export const ERROR_CODES = {
     description: 'The production calendar does not cover the year a deadline falls in.',
     remedy: 'Add config/calendars/ru-<year>.json from the government decree for that year (see config/calendars/README.md).',
   },
+  GW_PUSH_UNAUTHORIZED: {
+    class: 'permanent', httpStatus: 401, actor: 'journal_vendor',
+    description: 'A push was not authenticated for this school and source (signature, token, timestamp or path).',
+    remedy: 'Sign the exact body with the school\'s secret (X-Diary-Timestamp, X-Diary-Signature) or send its bearer token; check the clock and the path.',
+  },
+  GW_PUSH_TOO_LARGE: {
+    class: 'invalid_data', httpStatus: 413, actor: 'journal_vendor',
+    description: 'A pushed batch is larger than the source allows (bytes or items).',
+    remedy: 'Split the batch; the limits are the source\'s maxBytes and maxItems.',
+  },
+  GW_PUSH_KEY_REUSED: {
+    class: 'invalid_data', httpStatus: 422, actor: 'journal_vendor',
+    description: 'An Idempotency-Key was reused with a different body within 24 hours.',
+    remedy: 'Use a new Idempotency-Key for a new batch; repeat a key only to retry the same body.',
+  },
   GW_API_UNAUTHORIZED: {
     class: 'permanent', httpStatus: 401, actor: 'gateway_operator',
     description: 'The admin API call had no valid bearer token.',

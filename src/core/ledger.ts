@@ -291,6 +291,26 @@ export interface CursorRow {
   updatedAt: string;
 }
 
+export interface ServedBatch {
+  consumer: string;
+  /** Keyed hash of the account the consumer asked for (never the ЕСИА id itself). */
+  accountHash: string;
+  windowStart: string;
+  windowEnd: string;
+  records: ReadonlyArray<{ recordId: string; revision: number }>;
+  now: string;
+}
+
+export interface ServedRow {
+  consumer: string;
+  recordId: string;
+  revision: number;
+  accountHash: string;
+  windowStart: string;
+  windowEnd: string;
+  servedAt: string;
+}
+
 export interface LedgerStats {
   records: number;
   quarantineOpen: number;
@@ -343,6 +363,16 @@ export interface Ledger {
   getRecord(id: string): Promise<StoredRecord | undefined>;
   getRecordHistory(id: string): Promise<RecordVersion[]>;
   listRecords(filter: RecordFilter): Promise<StoredRecord[]>;
+
+  /** Current records of a kind carrying an external id (e.g. person with `esia-oid` = 1000123456). */
+  findByExternalId(entityType: EntityType, idType: string, value: string): Promise<StoredRecord[]>;
+  /**
+   * Records that a pull consumer was served these record revisions (first serve per consumer
+   * and revision is kept; later serves of the same revision change nothing).
+   */
+  recordServed(served: ServedBatch): Promise<number>;
+  /** When each record revision was first served, per consumer. */
+  listServed(filter: { recordId?: string; consumer?: string; limit?: number }): Promise<ServedRow[]>;
 
   // --- deliveries ---------------------------------------------------------------------
   /**

@@ -41,6 +41,8 @@ export interface AdminConfig { enabled: boolean; host: string; port: number; /**
 export interface GatewaySettings {
   ledger: LedgerConfig; admin: AdminConfig; idNamespace: string; logLevel: LogLevel; logFormat: LogFormat;
   delivery: DeliveryPolicy; scheduleJitterMs: number; safetyHold: HoldPolicy;
+  intake: { host: string; port: number };
+  fgis: { enabled: boolean; basePath: string; clientsEnv: string; signingKeyEnv: string; tokenTtlSeconds: number; maxWindowDays: number };
 }
 export interface SimulatorConfig { system: string; host: string; port: number; live: boolean; seed?: number }
 export interface SinkInstanceConfig { id: string; adapter: string; config: Record<string, unknown>; delivery: DeliveryOverrides }

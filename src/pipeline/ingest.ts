@@ -146,7 +146,7 @@ async function readStream<C>(
       if (issues.length > 0) {
         q.push({
           stream, sourceId: n.record.sourceId, entityType: n.record.entityType, errorCode: 'GW_RECORD_INVALID',
-          message: `${n.record.entityType} ${n.record.sourceId} of school ${req.schoolId} does not match the canonical schema: ${summarize(issues)}`,
+          message: `${n.record.entityType} ${n.record.sourceId} of school ${req.schoolId} does not match the canonical schema: ${summarizeIssues(issues)}`,
           issues, raw: n.record,
         });
         continue;
@@ -269,7 +269,8 @@ async function deleteMissing<C>(
   }
 }
 
-function summarize(issues: Issue[]): string {
+/** The first few issues of a record as one line (for quarantine messages). */
+export function summarizeIssues(issues: readonly Issue[]): string {
   const first = issues.slice(0, 3).map((i) => `${i.path} ${i.message}`).join('; ');
   return issues.length > 3 ? `${first}; and ${issues.length - 3} more` : first;
 }

@@ -19,6 +19,10 @@ import { systemClock, type Clock } from './clock';
 import { SIMULATORS, SINKS, SOURCES, specOf } from './registry';
 import { Scheduler } from './scheduler';
 import { SourceRunner, type SourceInstance } from './source-runner';
+import { resolvePushConfig, type PushSourceConfig } from '../../adapters/push-source/spec';
+import { createTokenIssuer, parseClients } from '../http/fgis/oauth';
+import type { IntakeAppDeps } from '../http/intake-app';
+import { DEFAULT_MAX_BODY_BYTES, type PushTarget } from '../http/push-routes';
 
 export interface GatewayOptions {
   /** Parsed config file content (not yet validated). */
@@ -41,6 +45,8 @@ export interface GatewayOptions {
  */
 export class Gateway {
   readonly runners: SourceRunner[] = [];
+  /** Push-source instances by `school\u0000instance` (journals post to them; never polled). */
+  readonly pushTargets = new Map<string, PushTarget>();
   readonly workers = new Map<string, DeliveryWorker<Record<string, unknown>>>();
   readonly scheduler: Scheduler;
   readonly metrics: GatewayMetrics;
@@ -137,6 +143,12 @@ export class Gateway {
       for (const src of school.sources) {
         const adapter = SOURCES[src.adapter];
         if (!adapter) throw new GatewayError('GW_ADAPTER_UNKNOWN', `school ${school.id}, source ${src.id}: unknown adapter ${src.adapter}`);
+        if (src.adapter === 'push-source') {
+          this.pushTargets.set(`${school.id}\u0000${src.id}`, {
+            schoolId: school.id, instanceId: src.id, routes, idNamespace,
+            config: resolvePushConfig(src.config as unknown as PushSourceConfig),
+          });
+        }
         const inst: SourceInstance = {
           schoolId: school.id, schoolName: school.name, instanceId: src.id, adapterId: src.adapter, adapter,
           config: src.config, streams: src.streams ?? adapter.streams.map((s) => s.name), routes,
@@ -172,12 +184,51 @@ export class Gateway {
     const cfg = this.config;
     const initial: Promise<unknown>[] = [];
     for (const r of this.runners) {
+      // Push sources are fed by the journal through the intake listener; their runner serves `check` only.
+      if (this.pushTargets.has(`${r.inst.schoolId}\u0000${r.inst.instanceId}`)) continue;
       const src = cfg.schools.find((s) => s.id === r.inst.schoolId)?.sources.find((s) => s.id === r.inst.instanceId);
       const tz = cfg.schools.find((s) => s.id === r.inst.schoolId)?.timezone;
       if (src?.schedule) this.scheduler.add({ runner: r, expression: src.schedule, ...(tz ? { timezone: tz } : {}) });
       if (src?.runOnStart !== false) initial.push(r.sync({ trigger: 'startup', signal: this.stopController.signal }).catch(() => undefined));
     }
     return { initialSyncs: Promise.all(initial) };
+  }
+
+  pushTarget(schoolId: string, instanceId: string): PushTarget | undefined {
+    return this.pushTargets.get(`${schoolId}\u0000${instanceId}`);
+  }
+
+  /**
+   * What the intake listener serves: push intake when a push source is configured, the ФГИС
+   * pull API when enabled (its client credentials and signing key from the environment).
+   * Undefined when there is nothing to listen for.
+   */
+  intakeDeps(env: NodeJS.ProcessEnv = process.env): IntakeAppDeps | undefined {
+    const cfg = this.config;
+    const wake = (): void => { for (const w of this.workers.values()) w.poke(); };
+    const deps: IntakeAppDeps = { log: this.log.child({ listener: 'intake' }) };
+    if (this.pushTargets.size > 0) {
+      deps.push = {
+        ledger: this.ledger, validator: getCanonicalValidator(), pushTarget: (s, i) => this.pushTarget(s, i), now: () => this.clock.now(),
+        onEnqueued: wake,
+        observer: { counted: (school, source, result, n) => { if (n > 0) this.metrics.recordsIn.inc({ school, source, result }, n); } },
+        maxBodyBytes: Math.max(DEFAULT_MAX_BODY_BYTES, ...[...this.pushTargets.values()].map((t) => t.config.maxBytes)),
+      };
+    }
+    const f = cfg.gateway.fgis;
+    if (f.enabled) {
+      const clients = parseClients(env[f.clientsEnv]);
+      const key = env[f.signingKeyEnv] ?? '';
+      if (clients.length === 0) throw new GatewayError('GW_CONFIG_SECRET_MISSING', `gateway.fgis is enabled but ${f.clientsEnv} holds no client_id:secret pairs`);
+      if (key.length < 32) throw new GatewayError('GW_CONFIG_SECRET_MISSING', `gateway.fgis is enabled but ${f.signingKeyEnv} is unset or shorter than 32 characters`);
+      const schools = new Map(cfg.schools.map((s) => [s.id, { name: s.name, timezone: s.timezone }]));
+      deps.fgis = {
+        basePath: f.basePath, ledger: this.ledger, issuer: createTokenIssuer(clients, key, f.tokenTtlSeconds), accountKey: key,
+        idNamespace: cfg.gateway.idNamespace ?? DEFAULT_ID_NAMESPACE, schoolInfo: (id) => schools.get(id),
+        now: () => this.clock.now(), maxWindowDays: f.maxWindowDays,
+      };
+    }
+    return deps.push || deps.fgis ? deps : undefined;
   }
 
   ready(): boolean {

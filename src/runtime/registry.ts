@@ -9,7 +9,10 @@ import { dnevnikSimulator, dnevnikSource } from '../../adapters/dnevnik-source';
 import { eljurSimulator, eljurSource } from '../../adapters/eljur-source';
 import { meshSimulator, meshSource } from '../../adapters/mesh-source';
 import { netschoolSimulator, netschoolSource } from '../../adapters/netschool-source';
+import { oneRosterSimulator, oneRosterSource } from '../../adapters/oneroster-source';
+import { pushSource } from '../../adapters/push-source';
 import { restPortalSimulator, restPortalSink } from '../../adapters/rest-portal-sink';
+import { smev3Simulator, smev3Sink } from '../../adapters/smev3-sink';
 
 // The registry is heterogeneous in config types; each adapter validates its own config.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -18,10 +21,13 @@ export const SOURCES: Readonly<Record<string, SourceAdapter<any>>> = {
   'mesh-source': meshSource,
   'eljur-source': eljurSource,
   'dnevnik-source': dnevnikSource,
+  'push-source': pushSource,
+  'oneroster-source': oneRosterSource,
 };
 
 export const SINKS: Readonly<Record<string, SinkAdapter<any>>> = {
   'rest-portal-sink': restPortalSink,
+  'smev3-sink': smev3Sink,
 };
 
 export const SIMULATORS: Readonly<Record<string, SimulatorFactory>> = {
@@ -30,6 +36,8 @@ export const SIMULATORS: Readonly<Record<string, SimulatorFactory>> = {
   eljur: eljurSimulator,
   'dnevnik-ru': dnevnikSimulator,
   'rest-portal': restPortalSimulator,
+  smev3: smev3Simulator,
+  oneroster: oneRosterSimulator,
 };
 
 /** Folder name under adapters/ of every registered adapter (for the registry test). */

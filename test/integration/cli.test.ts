@@ -258,7 +258,7 @@ describe('CLI: check, sync, status, deliveries, replay with the demo config', fu
     assert.equal(out.runs.length, 1);
     const run = out.runs[0]!;
     assert.equal(run.status, 'ok');
-    assert.deepEqual(run.streams, { school_years: 'ok', roster: 'ok', diary: 'ok', attendance: 'ok' });
+    assert.deepEqual(run.streams, { school_years: 'ok', roster: 'ok', diary: 'ok', attendance: 'ok', final_marks: 'ok' });
     const c = run.counts as Record<'read' | 'inserted' | 'updated' | 'unchanged' | 'quarantined' | 'enqueued', number>;
     assert.ok(c.read > 100 && c.inserted > 100, `read ${c.read}, new ${c.inserted}`);
     assert.equal(c.inserted + c.updated + c.unchanged + c.quarantined, c.read, 'every record read is accounted for');

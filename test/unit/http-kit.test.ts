@@ -62,6 +62,9 @@ export class FakeLedger implements Ledger {
   async settleRun(): Promise<never> { return notInFake('settleRun'); }
   async settleInterrupted(): Promise<never> { return notInFake('settleInterrupted'); }
   async activeRecordIds(): Promise<never> { return notInFake('activeRecordIds'); }
+  async findByExternalId(): Promise<never> { return notInFake('findByExternalId'); }
+  async recordServed(): Promise<never> { return notInFake('recordServed'); }
+  async listServed(): Promise<never> { return notInFake('listServed'); }
   async listHolds(filter: { schoolId?: string; state?: HoldState }): Promise<HoldView[]> {
     return this.holds.filter((h) => (filter.schoolId === undefined || h.schoolId === filter.schoolId) && (filter.state === undefined || h.state === filter.state));
   }

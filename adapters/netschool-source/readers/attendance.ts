@@ -1,11 +1,10 @@
 import type { SourceMessage } from '../../../src/core/adapter';
 import type { Cursor } from '../../../src/core/cursor';
-import { NetschoolMobileClient } from '../client';
 import { addDays } from '../dates';
 import { intOf, isObject } from '../streams/common';
 import { mapClassmeetingAttendance } from '../streams/attendance';
 import { weekCursor, weekWindow } from '../window';
-import { emit, mapContext, type ReadEnv } from './shared';
+import { emit, mapContext, mobileClientOf, type ReadEnv } from './shared';
 
 /** Students per classmeetings call: keeps URLs short on big accounts. */
 const STUDENTS_PER_CALL = 10;
@@ -17,7 +16,8 @@ const STUDENTS_PER_CALL = 10;
  */
 export async function* readAttendance(env: ReadEnv, from: Cursor | null): AsyncGenerator<SourceMessage> {
   const { ctx, cfg, stream } = env;
-  if (!cfg.mobileAccessToken) {
+  const mobile = mobileClientOf(env);
+  if (!mobile) {
     ctx.log.warn('netschool attendance stream skipped: no mobileAccessToken configured');
     return;
   }
@@ -26,8 +26,6 @@ export async function* readAttendance(env: ReadEnv, from: Cursor | null): AsyncG
     ...(ctx.since ? { since: ctx.since } : {}),
   });
   if (win.weeks.length === 0) return;
-  const base = cfg.mobileBaseUrl ?? `${new URL(cfg.baseUrl).origin}/api/mobile`;
-  const mobile = new NetschoolMobileClient(base, cfg.mobileAccessToken, { http: ctx.http, log: ctx.log, now: ctx.now }, cfg.timeoutMs);
   const list = await mobile.get<unknown>('students', {}, '/api/mobile/students');
   const ids = (Array.isArray(list) ? list : []).flatMap((s) => {
     const id = isObject(s) ? intOf(s.studentId) : undefined;

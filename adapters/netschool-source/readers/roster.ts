@@ -7,7 +7,7 @@ import { mapClassGroup, mapStudent, mapSubject, mapTeacher, mapTeachingAssignmen
 import { isFutureCursor } from '../window';
 import { currentYear, emit, getDiary, mapContext, students, type ReadEnv } from './shared';
 
-interface WeekSummary { className?: string; subjects: Map<string, number | undefined> }
+interface WeekSummary { className?: string; subjects: Map<string, number | undefined>; studentId?: number }
 
 /** Class name, subjects and one assignment id per subject from a diary answer. */
 function summarize(raw: unknown, into: WeekSummary): void {
@@ -52,7 +52,7 @@ export async function* readRoster(env: ReadEnv, from: Cursor | null): AsyncGener
     yield* emit(stream, mapStudent(s.raw, className, rctx), seen);
     if (className && !byClass.has(className)) {
       // One student per class shows the class's subjects (two weeks, in case one is a holiday).
-      const sum: WeekSummary = { subjects: new Map() };
+      const sum: WeekSummary = { subjects: new Map(), studentId: s.id };
       for (const w of [addDays(week, -7), week]) summarize(await getDiary(client, s.id, cur.id, w, addDays(w, 6)), sum);
       byClass.set(className, sum);
     }
@@ -64,7 +64,8 @@ export async function* readRoster(env: ReadEnv, from: Cursor | null): AsyncGener
       if (!cfg.includeTeachers || assignmentId === undefined) continue;
       let details: unknown;
       try {
-        details = await client.get<unknown>(`student/diary/assigns/${assignmentId}`, undefined, { op: 'assignment-details', pathTemplate: '/webapi/student/diary/assigns/{id}' });
+        details = await client.get<unknown>(`student/diary/assigns/${assignmentId}`, sum.studentId !== undefined ? { studentId: sum.studentId } : undefined,
+          { op: 'assignment-details', pathTemplate: '/webapi/student/diary/assigns/{id}' });
       } catch (e) {
         if (e instanceof GatewayError && e.code === 'GW_SRC_NOT_FOUND') continue;
         throw e;

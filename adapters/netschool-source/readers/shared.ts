@@ -1,6 +1,7 @@
 import type { RunContext, SourceMessage } from '../../../src/core/adapter';
 import { GatewayError } from '../../../src/core/errors';
 import type { NetschoolClient } from '../client';
+import { NetschoolMobileClient } from '../mobile-client';
 import { vendorDate } from '../dates';
 import { intOf, isObject, textOf, type Mapped, type MapContext } from '../streams/common';
 import { mapTerm, type TermRange } from '../streams/school-years';
@@ -13,6 +14,19 @@ export interface ReadEnv {
   cfg: ResolvedNetschoolConfig;
   client: NetschoolClient;
   stream: string;
+}
+
+/** The mobile API client (bearer `mobileAccessToken`), or undefined when no token is configured. */
+export function mobileClientOf(env: ReadEnv): NetschoolMobileClient | undefined {
+  const { cfg, ctx } = env;
+  if (!cfg.mobileAccessToken) return undefined;
+  const base = cfg.mobileBaseUrl ?? `${new URL(cfg.baseUrl).origin}/api/mobile`;
+  return new NetschoolMobileClient(base, cfg.mobileAccessToken, { http: ctx.http, log: ctx.log, now: ctx.now }, cfg.timeoutMs);
+}
+
+/** True for errors that mean "this server or token cannot do that" rather than "try again". */
+export function isPermanent(e: unknown): e is GatewayError {
+  return e instanceof GatewayError && e.errorClass === 'permanent';
 }
 
 export function mapContext(env: ReadEnv): MapContext {
@@ -56,8 +70,12 @@ export async function students(client: NetschoolClient): Promise<DiaryStudent[]>
   });
 }
 
-export async function assignmentTypes(client: NetschoolClient): Promise<Map<number, string>> {
-  const raw = await client.get<unknown>('grade/assignment/types', { all: false });
+/**
+ * `grade/assignment/types`: typeId → name. `all=false` is what every client sends (the types in
+ * use); `all=true` is asked once when a diary names a type missing from that list.
+ */
+export async function assignmentTypes(client: NetschoolClient, all = false): Promise<Map<number, string>> {
+  const raw = await client.get<unknown>('grade/assignment/types', { all });
   const map = new Map<number, string>();
   for (const t of Array.isArray(raw) ? raw : []) {
     const id = isObject(t) ? intOf(t.id) : undefined;

@@ -4,7 +4,8 @@ import { addDays, vendorDate } from '../dates';
 import { ASSIGNMENT_TYPES, fullName, type DemoSchool } from './data';
 import { mountFaultEndpoint, faultMiddleware } from '../../../src/infra/sim/server';
 import type { FaultState } from './faults';
-import { assignmentDetailsJson, contextJson, diaryInitJson, diaryJson, mobileClassmeetingsJson, schoolYearJson } from './serialize';
+import { mountMobileApi } from './mobile-routes';
+import { assignmentDetailsJson, contextJson, diaryInitJson, diaryJson, pastMandatoryJson, schoolYearJson } from './serialize';
 import { SIM_TIMEOUT_SEC, type SessionStore, type SimSession } from './sessions';
 
 export interface SimAppDeps {
@@ -15,6 +16,8 @@ export interface SimAppDeps {
   log: Logger;
   /** Hook for `/_sim/live-tick` and the live timer. */
   addLiveMark(): number | undefined;
+  /** The school's wall clock now ('YYYY-MM-DDTHH:MM:SS'), for marks set through `/_sim/set-mark`. */
+  wallClock(): string;
 }
 
 const SECURITY_WARNING_HTML = '<html><head><meta charset="utf-8"><title>Предупреждение</title></head><body>'
@@ -48,6 +51,14 @@ export function createSimApp(deps: SimAppDeps): express.Express {
   // Control plane, not subject to faults.
   mountFaultEndpoint(app, (f) => faults.apply(f));
   app.post('/_sim/live-tick', (_req, res) => { res.json({ assignmentId: deps.addLiveMark() ?? null }); });
+  // A teacher grades a work (e.g. an overdue one) now: {assignmentId, studentId, mark}.
+  app.post('/_sim/set-mark', express.json(), (req, res) => {
+    const b = (req.body ?? {}) as { assignmentId?: unknown; studentId?: unknown; mark?: unknown };
+    const mark = Number(b.mark);
+    const at = deps.wallClock();
+    const ok = Number.isInteger(mark) && mark >= 1 && mark <= 5 && school.setMark(Number(b.assignmentId), Number(b.studentId), mark, at);
+    res.status(ok ? 200 : 400).json({ ok });
+  });
   app.get('/_sim/state', (_req, res) => {
     res.json({ sessions: sessions.list().length, malformedRemaining: faults.malformedRemaining, shape: faults.shape ?? null, statuses: faults.statuses.length });
   });
@@ -140,7 +151,17 @@ export function createSimApp(deps: SimAppDeps): express.Express {
     if (yearId !== undefined && !school.years.some((y) => String(y.id) === yearId)) { res.status(400).json({ message: 'Неверный учебный год' }); return; }
     res.json(diaryJson(school, student, from, to, faults));
   });
+  app.get('/webapi/student/diary/pastMandatory', auth, (req, res) => {
+    if (faults.noPastMandatory) { res.status(404).json({ message: 'Not found' }); return; }
+    const student = school.students.get(Number(str(req.query.studentId)));
+    const from = vendorDate(str(req.query.weekStart));
+    const to = vendorDate(str(req.query.weekEnd));
+    if (!student || !from || !to || to < from) { res.status(400).json({ message: 'Неверные параметры запроса' }); return; }
+    res.json(pastMandatoryJson(school, student, from, to, faults));
+  });
   app.get('/webapi/student/diary/assigns/:id', auth, (req, res) => {
+    const sid = str(req.query.studentId);
+    if (sid !== undefined && !school.students.has(Number(sid))) { res.status(400).json({ message: 'Неверные параметры запроса' }); return; }
     const body = assignmentDetailsJson(school, Number(req.params.id), faults);
     if (!body) { res.status(404).json({ message: 'Задание не найдено' }); return; }
     res.json(body);
@@ -171,25 +192,7 @@ export function createSimApp(deps: SimAppDeps): express.Express {
   });
 
   // ---- mobile API (bearer token) ----
-  const bearer = (req: Request, res: Response, next: NextFunction): void => {
-    if (req.headers.authorization !== `Bearer ${deps.mobileToken}`) { res.status(401).json({ message: 'Unauthorized' }); return; }
-    next();
-  };
-  app.get('/api/mobile/students', bearer, (_req, res) => {
-    res.json(school.classes.flatMap((c) => c.students.map((s) => ({ name: fullName(s), shortName: `${s.familyName} ${s.givenName[0]}.`, studentId: s.id }))));
-  });
-  app.get('/api/mobile/classmeetings', bearer, (req, res) => {
-    const raw = req.query.studentIds;
-    const ids = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [])).map(Number);
-    const from = vendorDate(str(req.query.startDate));
-    const to = vendorDate(str(req.query.endDate));
-    if (!from || !to || ids.length === 0) { res.status(400).json({ message: 'Bad request' }); return; }
-    const rows = ids.flatMap((id) => {
-      const s = school.students.get(id);
-      return s ? mobileClassmeetingsJson(school, s, from, to) : [];
-    });
-    res.json(rows);
-  });
+  mountMobileApi(app, school, faults, deps.mobileToken);
 
   app.use((_req, res) => { res.status(404).json({ message: 'Not found' }); });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -2,8 +2,10 @@ import { addDays, mondayOf, weekdayIndex } from '../dates';
 import type { FakeName } from '../../../src/infra/sim/names';
 import { fakePersonName, fullName } from '../../../src/infra/sim/people';
 import { hex, pick, rngFor, shuffle, type Rng } from '../../../src/infra/sim/rng';
+import { ASSIGNMENT_TYPES, BELLS, type SimAssignmentType, COMMENTS, DESCRIPTIONS, HOMEWORK_TEXTS, SUBJECT_DEFS, TYPE } from './catalog';
 
 export { fullName } from '../../../src/infra/sim/people';
+export { ASSIGNMENT_TYPES, TYPE } from './catalog';
 
 /**
  * The demo school the simulator serves, generated deterministically from (seed, today).
@@ -15,11 +17,19 @@ export interface SimPerson extends FakeName { id: number }
 export interface SimStudent extends SimPerson { classId: number; birthDate: string }
 export interface SimClass { id: number; name: string; grade: number; students: SimStudent[]; timetable: number[][] }
 export interface SimSubject { id: number; name: string; hours: number; room: string; teacherId: number; topics: readonly string[] }
-export interface SimAssignmentType { id: number; name: string; abbr: string; order: number; weight: number }
+export type { SimAssignmentType } from './catalog';
 
-export interface SimMark { mark: number | null; dutyMark: boolean; comment?: { id: number; text: string; editTime: string } }
+/**
+ * A student's entry on a work: a mark, a duty dot, or only a teacher's comment (mark null, no dot).
+ * `enteredAt` is when the teacher entered it (school wall clock 'YYYY-MM-DDTHH:MM:SS').
+ */
+export interface SimMark { mark: number | null; dutyMark: boolean; enteredAt: string; comment?: { id: number; text: string; editTime: string } }
 export interface SimAssignment {
   id: number; typeId: number; name: string; weight: number; dueDate: string; classMeetingId: number;
+  /** A work every student must hand in (tests, dictations…): listed by pastMandatory when overdue. */
+  mandatory: boolean;
+  /** Longer text shown in the assignment details (some homework). */
+  description?: string;
   /** studentId → mark; students without an entry have no mark. */
   marks: Map<number, SimMark>;
 }
@@ -31,50 +41,13 @@ export interface SimLesson {
   attendance: Map<number, string>;
 }
 
-export const ASSIGNMENT_TYPES: readonly SimAssignmentType[] = [
-  { id: 1, name: 'Ответ на уроке', abbr: 'О', order: 1, weight: 1 },
-  { id: 2, name: 'Контрольная работа', abbr: 'К', order: 2, weight: 3 },
-  { id: 3, name: 'Домашнее задание', abbr: 'ДЗ', order: 3, weight: 1 },
-  { id: 4, name: 'Самостоятельная работа', abbr: 'С', order: 4, weight: 2 },
-  { id: 5, name: 'Тестирование', abbr: 'Т', order: 5, weight: 2 },
-  { id: 6, name: 'Лабораторная работа', abbr: 'Л', order: 6, weight: 2 },
-  { id: 7, name: 'Проект', abbr: 'П', order: 7, weight: 2 },
-  { id: 8, name: 'Диктант', abbr: 'Д', order: 8, weight: 2 },
-  { id: 9, name: 'Реферат', abbr: 'Р', order: 9, weight: 1 },
-  { id: 10, name: 'Сочинение', abbr: 'Ч', order: 10, weight: 2 },
-  { id: 11, name: 'Изложение', abbr: 'И', order: 11, weight: 2 },
-  { id: 12, name: 'Зачёт', abbr: 'З', order: 12, weight: 2 },
-];
-export const TYPE = { answer: 1, control: 2, homework: 3, independent: 4, test: 5, lab: 6, dictation: 8, essay: 10 } as const;
-
-const BELLS: readonly (readonly [string, string])[] = [
-  ['08:30', '09:15'], ['09:25', '10:10'], ['10:30', '11:15'], ['11:35', '12:20'], ['12:30', '13:15'], ['13:25', '14:10'],
-];
-
-const SUBJECT_DEFS = [
-  { name: 'Русский язык', hours: 5, room: '201', topics: ['Имя существительное', 'Правописание приставок', 'Однородные члены предложения', 'Прямая речь'] },
-  { name: 'Литература', hours: 3, room: '201', topics: ['А. С. Пушкин «Сказка о мёртвой царевне»', 'И. С. Тургенев «Муму»', 'Н. А. Некрасов «Крестьянские дети»'] },
-  { name: 'Математика', hours: 5, room: '305', topics: ['Обыкновенные дроби', 'Сложение дробей', 'Десятичные дроби', 'Площадь прямоугольника'] },
-  { name: 'Английский язык', hours: 3, room: '112', topics: ['Present Simple', 'My family', 'Numbers and dates'] },
-  { name: 'История', hours: 2, room: '210', topics: ['Древний Египет', 'Древняя Греция', 'Первобытные люди'] },
-  { name: 'Биология', hours: 2, room: '318', topics: ['Строение клетки', 'Царства живой природы', 'Методы изучения природы'] },
-  { name: 'География', hours: 2, room: '316', topics: ['План местности', 'Градусная сеть', 'Литосфера'] },
-  { name: 'Физическая культура', hours: 3, room: 'Спортзал', topics: ['Лёгкая атлетика', 'Баскетбол', 'Гимнастика'] },
-] as const;
-
-const HOMEWORK_TEXTS = [
-  'Упр. {n}, стр. {p}', 'Выучить правило на стр. {p}', '№ {n}, {m} (стр. {p})', 'Читать параграф {m}, ответить на вопросы',
-  'Подготовить пересказ, стр. {p}', 'Рабочая тетрадь, стр. {p}', 'Повторить тему «{t}»',
-] as const;
-
-const COMMENTS = [
-  'Молодец, отличная работа!', 'Невнимательно, повтори правило', 'Работа не сдана вовремя', 'Есть ошибки в вычислениях',
-  'Хороший ответ, но неполный', 'Аккуратнее с оформлением', 'Не готов к уроку',
-] as const;
-
 export interface SimYear { id: number; globalYearId: number; name: string; startDate: string; endDate: string; closed: boolean }
 
 export interface DemoSchoolOptions { seed: number; today: string }
+
+/** Does the entry carry a result (a mark or a dot), not just a comment? */
+export const hasResult = (m: SimMark | undefined): m is SimMark => m !== undefined && (m.mark !== null || m.dutyMark);
+
 
 /** Term («четверть») of a date in the demo calendar: I Sep–Oct, II Nov–Dec, III Jan–Mar, IV Apr–Aug. */
 export function termOf(date: string): { n: number; name: string } {
@@ -187,6 +160,38 @@ export class DemoSchool {
     return out;
   }
 
+  /** The lesson with this classmeetingId (its day is encoded in the id), generating its week if needed. */
+  findLesson(classmeetingId: number): SimLesson | undefined {
+    const day = new Date(Math.floor(classmeetingId / 100) * 86_400_000).toISOString().slice(0, 10);
+    for (const c of this.classes) {
+      const l = this.lessons(c.id, day, day).find((x) => x.classmeetingId === classmeetingId);
+      if (l) return l;
+    }
+    return undefined;
+  }
+
+  /**
+   * A student's overdue works due in [from, to]: mandatory works (or works with the student's
+   * duty dot) whose due date has passed while the student has no mark.
+   */
+  overdue(studentId: number, from: string, to: string): { lesson: SimLesson; assignment: SimAssignment }[] {
+    const student = this.students.get(studentId);
+    if (!student) return [];
+    return this.lessons(student.classId, addDays(from, -14), to).flatMap((lesson) => lesson.assignments
+      .filter((a) => a.dueDate >= from && a.dueDate <= to && a.dueDate < this.today)
+      .filter((a) => { const m = a.marks.get(studentId); return (a.mandatory || m?.dutyMark === true) && (m?.mark ?? null) === null; })
+      .map((assignment) => ({ lesson, assignment })));
+  }
+
+  /** Sets a student's mark on a work now (a teacher grading an overdue work); false if unknown. */
+  setMark(assignmentId: number, studentId: number, mark: number, at: string): boolean {
+    const found = this.findAssignment(assignmentId);
+    if (!found || !this.students.has(studentId)) return false;
+    const prev = found.assignment.marks.get(studentId);
+    found.assignment.marks.set(studentId, { mark, dutyMark: false, enteredAt: at, ...(prev?.comment ? { comment: prev.comment } : {}) });
+    return true;
+  }
+
   findAssignment(id: number): { lesson: SimLesson; assignment: SimAssignment } | undefined {
     for (const lessons of this.weeks.values()) {
       for (const lesson of lessons) {
@@ -246,9 +251,15 @@ export class DemoSchool {
   private addAssignments(lesson: SimLesson, cls: SimClass, rng: Rng, past: boolean): void {
     const subject = this.subject(lesson.subjectId);
     let k = 0;
-    const make = (typeId: number, name: string, dueDate: string): SimAssignment => {
+    const make = (typeId: number, name: string, dueDate: string, mandatory = false): SimAssignment => {
       const type = ASSIGNMENT_TYPES.find((t) => t.id === typeId) as SimAssignmentType;
-      const a: SimAssignment = { id: lesson.classmeetingId * 10 + k++, typeId, name, weight: type.weight, dueDate, classMeetingId: lesson.classmeetingId, marks: new Map() };
+      const id = lesson.classmeetingId * 10 + k++;
+      const drng = rngFor(this.seed, 'description', id);
+      const description = typeId === TYPE.homework && drng() < 0.3 ? pick(drng, DESCRIPTIONS) : undefined;
+      const a: SimAssignment = {
+        id, typeId, name, weight: type.weight, dueDate, classMeetingId: lesson.classmeetingId, mandatory, marks: new Map(),
+        ...(description ? { description } : {}),
+      };
       lesson.assignments.push(a);
       return a;
     };
@@ -261,15 +272,15 @@ export class DemoSchool {
         const typeId = subject.name === 'Русский язык' && rng() < 0.5 ? TYPE.dictation
           : subject.name === 'Биология' && rng() < 0.5 ? TYPE.lab : pick(rng, [TYPE.control, TYPE.independent, TYPE.test]);
         const typeName = ASSIGNMENT_TYPES.find((t) => t.id === typeId)?.name ?? '';
-        const a = make(typeId, `${typeName}: ${lesson.theme}`, lesson.day);
+        const a = make(typeId, `${typeName}: ${lesson.theme}`, lesson.day, true);
         for (const s of present) a.marks.set(s.id, this.markFor(rng, lesson, a, s.id));
-        for (const s of absent) if (rng() < 0.5) a.marks.set(s.id, { mark: null, dutyMark: true });
+        for (const s of absent) if (rng() < 0.5) a.marks.set(s.id, { mark: null, dutyMark: true, enteredAt: this.enteredAt(lesson, a, s.id) });
       } else if ((r < 0.85 && subject.name !== 'Физическая культура') || r < 0.5) {
         const a = make(TYPE.answer, lesson.theme, lesson.day);
         for (const s of shuffle(rng, present).slice(0, 2 + Math.floor(rng() * 4))) a.marks.set(s.id, this.markFor(rng, lesson, a, s.id));
       }
     } else if (rng() < 0.05) {
-      make(TYPE.control, `Контрольная работа: ${lesson.theme}`, lesson.day);
+      make(TYPE.control, `Контрольная работа: ${lesson.theme}`, lesson.day, true);
     }
     if (subject.name !== 'Физическая культура' && rng() < 0.65) {
       const text = pick(rng, HOMEWORK_TEXTS)
@@ -283,7 +294,16 @@ export class DemoSchool {
       if (past && rng() < 0.15) {
         for (const s of shuffle(rng, present).slice(0, 2)) hw.marks.set(s.id, this.markFor(rng, lesson, hw, s.id));
         const debtor = pick(rng, cls.students);
-        if (!hw.marks.has(debtor.id) && rng() < 0.5) hw.marks.set(debtor.id, { mark: null, dutyMark: true });
+        if (!hw.marks.has(debtor.id) && rng() < 0.5) hw.marks.set(debtor.id, { mark: null, dutyMark: true, enteredAt: this.enteredAt(lesson, hw, debtor.id) });
+      }
+      if (past) {
+        // Now and then a teacher only comments on a student's homework (no mark): a recommendation.
+        for (const s of present) {
+          const crng = rngFor(this.seed, 'hw-comment', hw.id, s.id);
+          if (hw.marks.has(s.id) || crng() >= 0.01) continue;
+          const enteredAt = this.enteredAt(lesson, hw, s.id);
+          hw.marks.set(s.id, { mark: null, dutyMark: false, enteredAt, comment: { id: hw.id * 100 + (s.id % 100), text: 'Домашнее задание выполнено не полностью', editTime: enteredAt } });
+        }
       }
     }
   }
@@ -293,11 +313,27 @@ export class DemoSchool {
     const ability = rngFor(this.seed, 'ability', studentId)();
     const r = rng() * 0.6 + ability * 0.55;
     const mark = r > 0.85 ? 5 : r > 0.6 ? 4 : r > 0.35 ? 3 : 2;
-    const m: SimMark = { mark, dutyMark: false };
+    const m: SimMark = { mark, dutyMark: false, enteredAt: this.enteredAt(lesson, a, studentId) };
     if (rng() < 0.08) {
-      m.comment = { id: a.id * 100 + (studentId % 100), text: pick(rng, COMMENTS), editTime: `${lesson.day}T${lesson.endTime}:00` };
+      m.comment = { id: a.id * 100 + (studentId % 100), text: pick(rng, COMMENTS), editTime: m.enteredAt };
     }
     return m;
+  }
+
+  /**
+   * When a teacher entered a student's entry: mostly within three hours after the lesson, a
+   * third of the time one to three days later in the evening; never after today.
+   */
+  private enteredAt(lesson: SimLesson, a: SimAssignment, studentId: number): string {
+    const rng = rngFor(this.seed, 'entered', a.id, studentId);
+    const [h, m] = lesson.endTime.split(':').map(Number) as [number, number];
+    let day = lesson.day;
+    let minutes = h * 60 + m + 5 + Math.floor(rng() * 180);
+    if (rng() < 0.33) { day = addDays(lesson.day, 1 + Math.floor(rng() * 3)); minutes = 15 * 60 + Math.floor(rng() * 300); }
+    if (day > this.today) { day = lesson.day; minutes = h * 60 + m + 5; }
+    const hh = String(Math.min(23, Math.floor(minutes / 60))).padStart(2, '0');
+    const mm = String(minutes % 60).padStart(2, '0');
+    return `${day}T${hh}:${mm}:${String(Math.floor(rng() * 60)).padStart(2, '0')}`;
   }
 
   /**
@@ -314,7 +350,7 @@ export class DemoSchool {
     const student = pick(rng, cls.students);
     const a: SimAssignment = {
       id: 900_000_000 + this.liveSeq, typeId: TYPE.answer, name: lesson.theme, weight: 1, dueDate: lesson.day,
-      classMeetingId: lesson.classmeetingId, marks: new Map(),
+      classMeetingId: lesson.classmeetingId, mandatory: false, marks: new Map(),
     };
     a.marks.set(student.id, this.markFor(rng, lesson, a, student.id));
     lesson.assignments.push(a);

@@ -2,17 +2,27 @@ import { SimFaultState, shapeTarget, type OwnFaultSpec } from '../../../src/infr
 
 export { parseFault } from '../../../src/infra/sim/faults';
 
-/** Custom fault names this simulator understands. */
-export const CUSTOM_FAULTS = ['session-collision'] as const;
+/**
+ * Custom fault names this simulator understands: `session-collision` (the next logins get the
+ * SecurityWarning page), `no-past-mandatory` (`pastMandatory` answers 404, as on older servers,
+ * until `clear`).
+ */
+export const CUSTOM_FAULTS = ['session-collision', 'no-past-mandatory'] as const;
 
-/** Targets of `shape-change`: what drifts in the diary JSON. */
-export const SHAPE_TARGETS = ['weight', 'mark', 'teachers'] as const;
+/**
+ * Targets of `shape-change`: `weight` (diary weights as strings), `mark` (diary marks as
+ * strings), `teachers` (one `teacher` object in details), `overdue` (pastMandatory items in the
+ * short shape), `totals` (mobile totals marks as strings, term names as bare numbers),
+ * `results` (mobile results as strings, resultDate with seven fractional digits).
+ */
+export const SHAPE_TARGETS = ['weight', 'mark', 'teachers', 'overdue', 'totals', 'results'] as const;
 export type ShapeTarget = (typeof SHAPE_TARGETS)[number];
 
 /** Mutable fault state shared by the web and mobile APIs. */
 export class FaultState extends SimFaultState {
   shape: ShapeTarget | undefined;
   collisionsRemaining = 0;
+  noPastMandatory = false;
   /** Set by `expire-sessions`; the app drops its sessions when it sees it. */
   expireRequested = false;
 
@@ -22,6 +32,7 @@ export class FaultState extends SimFaultState {
       case 'shape-change': this.shape = shapeTarget(SHAPE_TARGETS, f.target, 'weight'); break;
       case 'custom':
         if (f.name === 'session-collision') this.collisionsRemaining += f.count ?? 1;
+        if (f.name === 'no-past-mandatory') this.noPastMandatory = true;
         break;
     }
   }
@@ -30,6 +41,7 @@ export class FaultState extends SimFaultState {
     super.reset();
     this.shape = undefined;
     this.collisionsRemaining = 0;
+    this.noPastMandatory = false;
     this.expireRequested = false;
   }
 

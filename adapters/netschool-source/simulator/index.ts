@@ -2,7 +2,7 @@ import { nullLogger } from '../../../src/core/logger';
 import type { SimulatorFactory, SimulatorHandle, SimulatorStartOptions } from '../../../src/core/simulator';
 import { SOURCE_FAULT_KINDS } from '../../../src/infra/sim/faults';
 import { listenSim } from '../../../src/infra/sim/server';
-import { localDate } from '../dates';
+import { localDate, offsetMinutes } from '../dates';
 import { createSimApp } from './app';
 import { DemoSchool } from './data';
 import { FaultState } from './faults';
@@ -15,10 +15,12 @@ export const SIM_UTC_OFFSET = '+03:00';
 const LIVE_INTERVAL_MS = 4000;
 
 /**
- * Simulator of «Сетевой город. Образование»: the web API with its login dance and quirks, plus
- * the mobile API's classmeetings (attendance) behind a bearer token. Demo data: МБОУ СОШ № 7,
- * classes 5а and 5б (26 students each), 8 subjects, lessons Mon–Fri for any week asked, marks,
- * duty dots, teacher comments, homework and absences up to "today".
+ * Simulator of «Сетевой город. Образование»: the web API with its login dance and quirks
+ * (diary, overdue works, assignment details, report filters), plus the mobile API behind a bearer
+ * token (classmeetings with attendance, assignments with entry times, education, subjects, term
+ * and year totals). Demo data: МБОУ СОШ № 7, classes 5а and 5б (26 students each), 8 subjects,
+ * lessons Mon–Fri for any week asked, marks with entry times, duty dots, overdue works, teacher
+ * comments, homework, absences up to "today", and term marks from the marks of each term.
  */
 export const netschoolSimulator: SimulatorFactory = {
   system: 'netschool',
@@ -30,7 +32,9 @@ export const netschoolSimulator: SimulatorFactory = {
     const creds = school.credentials();
     const faults = new FaultState();
     const sessions = new SessionStore({ login: creds.login, password: creds.password, userId: 77001, schoolId: school.school.id }, now);
-    const app = createSimApp({ school, faults, sessions, mobileToken: creds.mobileToken, log, addLiveMark: () => school.addLiveMark() });
+    const app = createSimApp({ school, faults, sessions, mobileToken: creds.mobileToken, log, addLiveMark: () => school.addLiveMark(),
+      wallClock: () => new Date(now().getTime() + offsetMinutes(SIM_UTC_OFFSET) * 60_000).toISOString().slice(0, 19),
+    });
 
     const { url, close } = await listenSim(app, opts, opts.live ? { tick: () => { school.addLiveMark(); }, intervalMs: LIVE_INTERVAL_MS } : undefined);
     log.info('netschool simulator listening', { url, live: Boolean(opts.live) });

@@ -1,10 +1,10 @@
 import { mondayOf } from '../dates';
-import { ASSIGNMENT_TYPES, fullName, termOf, type DemoSchool, type SimLesson, type SimStudent, type SimYear } from './data';
+import { ASSIGNMENT_TYPES, fullName, hasResult, termOf, type DemoSchool, type SimLesson, type SimStudent, type SimYear } from './data';
 import type { FaultState } from './faults';
 
 /** Vendor JSON of the simulated NetSchool, shaped per sources §1.3–1.5 and §1.8. */
 
-const dt = (date: string): string => `${date}T00:00:00`;
+export const dt = (date: string): string => `${date}T00:00:00`;
 
 export function schoolYearJson(y: SimYear, schoolId: number): Record<string, unknown> {
   return {
@@ -40,7 +40,7 @@ export function diaryInitJson(school: DemoSchool): Record<string, unknown> {
 function assignmentJson(school: DemoSchool, lesson: SimLesson, a: SimLesson['assignments'][number], student: SimStudent, faults: FaultState): Record<string, unknown> {
   const m = a.marks.get(student.id);
   let mark: Record<string, unknown> | null = null;
-  if (m) {
+  if (hasResult(m)) {
     let value: unknown = m.mark;
     if (m.mark !== null && faults.shape === 'mark') value = String(m.mark);
     if (m.mark !== null && faults.takeMalformed()) value = 'пять';
@@ -83,6 +83,25 @@ export function diaryJson(school: DemoSchool, student: SimStudent, from: string,
   };
 }
 
+/**
+ * `GET /webapi/student/diary/pastMandatory`: the student's overdue works due in [from, to], in the
+ * diary's assignment shape plus `subjectName` (nm17 parses them as diary assignments); the
+ * `overdue` shape change sends the short shape another client models (`id, subjectName,
+ * assignmentName, dueDate`).
+ */
+export function pastMandatoryJson(school: DemoSchool, student: SimStudent, from: string, to: string, faults: FaultState): Record<string, unknown>[] {
+  return school.overdue(student.id, from, to).map(({ lesson, assignment: a }) => {
+    const subjectName = school.subject(lesson.subjectId).name;
+    if (faults.shape === 'overdue') return { id: a.id, subjectName, assignmentName: a.name, dueDate: dt(a.dueDate) };
+    const dot = a.marks.get(student.id)?.dutyMark === true;
+    return {
+      id: a.id, typeId: a.typeId, assignmentName: a.name, weight: a.weight, dueDate: dt(a.dueDate), classMeetingId: a.classMeetingId,
+      subjectName, mark: dot ? { assignmentId: a.id, studentId: student.id, mark: null, resultScore: null, dutyMark: true } : null,
+      markComment: null, textAnswer: null, attachments: [], answerFiles: [],
+    };
+  });
+}
+
 /** `GET /webapi/student/diary/assigns/{id}`. */
 export function assignmentDetailsJson(school: DemoSchool, id: number, faults: FaultState): Record<string, unknown> | undefined {
   const found = school.findAssignment(id);
@@ -95,26 +114,11 @@ export function assignmentDetailsJson(school: DemoSchool, id: number, faults: Fa
   const type = ASSIGNMENT_TYPES.find((x) => x.id === assignment.typeId);
   return {
     id: assignment.id, assignmentName: assignment.name, activityName: null, problemName: null,
-    description: type?.name === 'Домашнее задание' ? assignment.name : null,
+    // Homework without extra instructions repeats its text here, as servers do.
+    description: assignment.description ?? (type?.name === 'Домашнее задание' ? assignment.name : null),
     date: dt(lesson.day), weight: assignment.weight, isDeleted: false,
     subjectGroup: { id: lesson.classId * 100 + (subject.id % 100), name: `${subject.name} ${cls?.name ?? ''}`.trim() },
     ...(faults.shape === 'teachers' ? { teacher } : { teachers: teacher ? [teacher] : [] }),
     attachments: [], productId: null,
   };
-}
-
-/** Mobile API `GET /api/mobile/classmeetings` rows for one student. */
-export function mobileClassmeetingsJson(school: DemoSchool, student: SimStudent, from: string, to: string): Record<string, unknown>[] {
-  return school.lessons(student.classId, from, to).map((l, i) => {
-    const subject = school.subject(l.subjectId);
-    const t = school.teacher(l.teacherId);
-    return {
-      classmeetingId: l.classmeetingId, studentId: student.id, assignmentId: l.assignments.map((a) => a.id),
-      order: i + 1, scheduleTimeNumber: l.number, scheduleTimeRelay: 1, subjectName: subject.name, subjectId: subject.id,
-      subjectGroupId: l.classId * 100 + (subject.id % 100), day: dt(l.day), startTime: l.startTime, endTime: l.endTime,
-      teachers: t ? [{ id: t.id, name: fullName(t) }] : [], lessonTheme: l.theme, roomName: l.room,
-      attachmentsExists: false, resultsExists: l.assignments.some((a) => a.marks.has(student.id)),
-      attendance: l.attendance.get(student.id) ?? null, distanceMeetingId: null, addEducation: false, extraActivity: false,
-    };
-  });
 }

@@ -1,11 +1,13 @@
 import { GatewayError, type Issue } from '../../../src/core/errors';
-import { vendorDate, vendorDateTimeToUtc, vendorTime } from '../dates';
-import { classKey, intOf, invalid, isObject, numOf, record, subjectKey, textOf, type Mapped, type MapContext } from './common';
+import type { MappedRecord } from '../../../src/core/records';
+import { vendorDate, vendorTime } from '../dates';
+import { classKey, intOf, invalid, isObject, numOf, record, subjectKey, textOf, type Mapped } from './common';
+import { mapStudentPart, needsMark, type MarkContext } from './diary-marks';
+import type { AssignmentDetails } from './enrichment';
 import type { TermRange } from './school-years';
 import { isHomeworkType, workTypeCode } from './vocabulary';
 
-export interface DiaryContext extends MapContext {
-  studentId: number;
+export interface DiaryContext extends MarkContext {
   yearId: number;
   /** School-local date of the run: lessons up to it are `held`, later ones `scheduled`. */
   today: string;
@@ -14,6 +16,8 @@ export interface DiaryContext extends MapContext {
   terms: readonly TermRange[];
   /** The student's class from diary/init, used when the diary root has no className. */
   className?: string;
+  /** `student/diary/assigns/{id}` answers by assignment id (absent: details not read). */
+  details?: ReadonlyMap<number, AssignmentDetails>;
 }
 
 /** Homework text NetSchool shows for "nothing set" (seen in public clients' data). */
@@ -21,6 +25,8 @@ const EMPTY_HOMEWORK = new Set(['не задано', 'не задано.', '-'])
 
 interface LessonInfo {
   id: number | undefined;
+  /** Canonical lesson id, when the lesson has a classmeetingId. */
+  ref: string | undefined;
   date: string | undefined;
   endTime: string | undefined;
   subjectName: string | undefined;
@@ -36,11 +42,13 @@ function termFor(ctx: DiaryContext, date: string | undefined, termName: string |
  * One `student/diary` answer (one student, one week) → lessons, assessments, marks and
  * homework. Pure: the same answer and context give the same records.
  *
- * - every lesson (`classmeetingId`) is a lesson; its teacher is unknown here (teacherIds: []);
+ * - every lesson (`classmeetingId`) is a lesson; its teachers come only from the details of
+ *   its works (teacherIds: [] without them);
  * - assignments of type «Домашнее задание» are homework; others are assessments, and so is
- *   homework that carries this student's mark (the mark needs an assessment to point at);
- * - `mark.mark` 1–5 → five_point value; `dutyMark` («точка») → status debt; `markComment.name`
- *   → teacherComment.
+ *   homework this student has a mark, dot or debt for (the mark needs an assessment to point at);
+ * - the student's mark, duty dot, overdue debt or comment: see diary-marks.ts;
+ * - assignment details (when read) name the teachers of the lesson and the work, add the
+ *   homework's description and mark deleted works `tobedeleted`.
  * A lesson or assignment that cannot be mapped yields `invalid` and the rest goes on; a body
  * that is not a diary at all is a protocol error.
  */
@@ -75,6 +83,11 @@ function mapLesson(l: unknown, className: string | undefined, termName: string |
   if (!subjectName) issues.push({ path: '/subjectName', message: 'missing' });
   if (!classGroupId) issues.push({ path: '/className', message: 'the diary names no class' });
 
+  const assignments = Array.isArray(obj.assignments) ? obj.assignments : [];
+  const teacherIds = [...new Set(assignments.flatMap((a) => {
+    const aid = isObject(a) ? intOf(a.id) : undefined;
+    return (aid !== undefined ? ctx.details?.get(aid)?.teacherIds : undefined) ?? [];
+  }))].sort((a, b) => a - b).map((t) => ctx.ids.ref('person', String(t)));
   const out: Mapped[] = [];
   if (issues.length > 0) {
     out.push(invalid('lesson', sourceId, issues, l));
@@ -86,12 +99,11 @@ function mapLesson(l: unknown, className: string | undefined, termName: string |
       date, startTime, endTime,
       ...(number !== undefined && number >= 0 && number <= 20 ? { number } : {}),
       ...(room ? { room } : {}),
-      teacherIds: [],
+      teacherIds,
       state: (date as string) <= ctx.today ? 'held' : 'scheduled',
     }));
   }
-  const info: LessonInfo = { id, date, endTime, subjectName, classGroupId };
-  const assignments = Array.isArray(obj.assignments) ? obj.assignments : [];
+  const info: LessonInfo = { id, ref: id !== undefined ? ctx.ids.ref('lesson', String(id)) : undefined, date, endTime, subjectName, classGroupId };
   for (const a of assignments) out.push(...mapAssignment(a, info, termName, ctx));
   return out;
 }
@@ -113,23 +125,26 @@ function mapAssignment(a: unknown, lesson: LessonInfo, termName: string | undefi
   if (base.length > 0) return [invalid(entity, sourceId, base, a)];
 
   const subjectId = ctx.ids.ref('subject', subjectKey(lesson.subjectName as string));
-  const lessonId = lesson.id !== undefined ? ctx.ids.ref('lesson', String(lesson.id)) : undefined;
+  const lessonId = lesson.ref;
   const dueDate = vendorDate(obj.dueDate);
   const title = textOf(obj.assignmentName, 500);
   const out: Mapped[] = [];
-  const hasMark = isObject(obj.mark) && ((obj.mark.mark !== null && obj.mark.mark !== undefined) || obj.mark.dutyMark === true);
+  const details = ctx.details?.get(id as number);
+  const gone: Partial<MappedRecord> = details?.deleted ? { status: 'tobedeleted' } : {};
+  const teacherId = details?.teacherIds[0];
 
   if (homework) {
-    const text = textOf(obj.assignmentName, 20000);
-    if (text && !EMPTY_HOMEWORK.has(text.toLowerCase())) {
+    const name = textOf(obj.assignmentName, 20000);
+    const extra = details?.description && textOf(details.description, 20000) !== name ? details.description : undefined;
+    if (name && !EMPTY_HOMEWORK.has(name.toLowerCase())) {
       out.push(record('homework', sourceId, {
         classGroupId: lesson.classGroupId, subjectId,
         ...(lessonId ? { assignedLessonId: lessonId } : {}),
-        dueDate: dueDate ?? lesson.date, text, isIndividual: false,
-      }));
+        dueDate: dueDate ?? lesson.date, text: extra ? `${name}\n${extra}`.slice(0, 20000) : name, isIndividual: false,
+      }, gone));
     }
   }
-  if (!homework || hasMark) {
+  if (!homework || needsMark(obj, id as number, ctx)) {
     const weight = numOf(obj.weight);
     if (weight === undefined || weight <= 0 || weight > 100) {
       out.push(invalid('assessment', sourceId, [{ path: '/weight', message: 'weight is not a positive number' }], a));
@@ -139,52 +154,16 @@ function mapAssignment(a: unknown, lesson: LessonInfo, termName: string | undefi
         classGroupId: lesson.classGroupId, subjectId,
         ...(lessonId ? { lessonId } : {}),
         ...(term ? { reportingPeriodId: ctx.ids.ref('reporting_period', term.sourceId) } : {}),
+        ...(teacherId !== undefined ? { teacherId: ctx.ids.ref('person', String(teacherId)) } : {}),
         workType: { code: workTypeCode(typeName, typeId as number), title: typeName ?? `Тип ${typeId}` },
         ...(title ? { title } : {}),
         weight, date: lesson.date,
         ...(dueDate ? { dueDate } : {}),
-      }));
+      }, gone));
     }
   }
-  const mark = mapMark(obj, id as number, subjectId, lessonId, lesson, ctx);
-  if (mark) out.push(mark);
+  out.push(...mapStudentPart(obj, {
+    assignmentId: id as number, subjectId, lessonId, lessonDate: lesson.date as string, lessonEnd: lesson.endTime, homework,
+  }, ctx));
   return out;
-}
-
-function mapMark(a: Record<string, unknown>, assignmentId: number, subjectId: string, lessonId: string | undefined, lesson: LessonInfo, ctx: DiaryContext): Mapped | undefined {
-  const m = a.mark;
-  if (!isObject(m)) return undefined;
-  const studentId = intOf(m.studentId) ?? ctx.studentId;
-  const sourceId = `${assignmentId}:${studentId}`;
-  const duty = m.dutyMark === true;
-  const rawMark = m.mark;
-  if ((rawMark === null || rawMark === undefined) && !duty) return undefined;
-  let value: Record<string, unknown> | undefined;
-  if (rawMark !== null && rawMark !== undefined) {
-    const n = intOf(rawMark);
-    if (n === undefined || n < 1 || n > 5) {
-      return invalid('mark', sourceId, [{ path: '/mark/mark', message: 'mark is not an integer 1-5' }], a);
-    }
-    value = { scale: 'five_point', raw: String(n), numeric: n };
-  }
-  const comment = isObject(a.markComment) ? a.markComment : undefined;
-  const teacherComment = comment ? textOf(comment.name, 2000) : undefined;
-  const commentTeacher = comment && isObject(comment.teacher) ? intOf(comment.teacher.id) : undefined;
-  // NetSchool's web diary has no entry time for marks; a comment's editTime is the closest
-  // thing, otherwise the end of the lesson stands in for it (see README, "assumed").
-  const markedAt = (comment ? vendorDateTimeToUtc(comment.editTime, ctx.utcOffset) : undefined)
-    ?? vendorDateTimeToUtc(`${lesson.date}T${lesson.endTime ?? '00:00'}:00`, ctx.utcOffset);
-  return record('mark', sourceId, {
-    kind: 'current',
-    studentId: ctx.ids.ref('person', String(studentId)),
-    subjectId,
-    assessmentId: ctx.ids.ref('assessment', String(assignmentId)),
-    ...(lessonId ? { lessonId } : {}),
-    ...(value ? { value } : {}),
-    markStatus: value ? 'graded' : 'debt',
-    ...(teacherComment ? { teacherComment } : {}),
-    ...(commentTeacher !== undefined ? { teacherId: ctx.ids.ref('person', String(commentTeacher)) } : {}),
-    date: lesson.date,
-    markedAt,
-  });
 }

@@ -3,7 +3,7 @@ import { intOf, invalid, isObject, record, textOf, type Mapped, type MapContext 
 import { termKind } from './vocabulary';
 
 /** 'YYYY-MM-DD' bounds of a NetSchool term, as the reader found them. */
-export interface TermRange { sourceId: string; title: string; start: string; end: string }
+export interface TermRange { sourceId: string; title: string; start: string; end: string; sequence?: number }
 
 /**
  * `context/years` / `years/current` item → academic_year.
@@ -47,6 +47,6 @@ export function mapTerm(item: unknown, range: unknown, yearId: number, order: nu
     mapped: record('reporting_period', sourceId, {
       academicYearId: ctx.ids.ref('academic_year', String(yearId)), kind, sequence: sequence ?? order, title, startDate: start, endDate: end,
     }),
-    term: { sourceId, title, start, end },
+    term: { sourceId, title, start, end, sequence: sequence ?? order },
   };
 }

@@ -10,20 +10,25 @@ import { describeGoldens, fixturesDir, readJson, refIds } from '../../../test/su
 import { mapClassmeetingAttendance } from '../streams/attendance';
 import type { Mapped } from '../streams/common';
 import { mapDiaryWeek } from '../streams/diary';
+import { parseAssignmentDetails, parseMobileResultTimes, parseOverdue, type AssignmentDetails } from '../streams/enrichment';
+import { mapTotals } from '../streams/final-marks';
 import { mapClassGroup, mapStudent, mapTeacher, mapTeachingAssignment, teachersOfDetails, type RosterContext } from '../streams/roster';
 import { mapSchoolYear, mapTerm, type TermRange } from '../streams/school-years';
-import { attendanceCategory, termKind, workTypeCode } from '../streams/vocabulary';
+import { attendanceCategory, finalMarkValue, termKind, workTypeCode, yearTotalKind } from '../streams/vocabulary';
 
 const ids = refIds;
 const read = readJson;
 
-/** Mapped → plain JSON for the goldens (raw vendor records left out). */
+/** Mapped → plain JSON for the goldens (raw vendor records left out; envelope hints only when set). */
 function plain(ms: readonly (Mapped | undefined)[]): unknown[] {
   return ms.flatMap((m): unknown[] => {
     if (!m) return [];
-    return m.kind === 'record'
-      ? [{ kind: 'record', entityType: m.record.entityType, sourceId: m.record.sourceId, fields: m.record.fields }]
-      : [{ kind: 'invalid', entityType: m.entityType, sourceId: m.sourceId, issues: m.issues }];
+    if (m.kind === 'invalid') return [{ kind: 'invalid', entityType: m.entityType, sourceId: m.sourceId, issues: m.issues }];
+    const { entityType, sourceId, fields, status, sourceModifiedAt, metadata } = m.record;
+    return [{
+      kind: 'record', entityType, sourceId, fields,
+      ...(status ? { status } : {}), ...(sourceModifiedAt ? { sourceModifiedAt } : {}), ...(metadata ? { metadata } : {}),
+    }];
   });
 }
 
@@ -33,9 +38,26 @@ const RUNNERS: Record<string, (dir: string) => unknown[]> = {
   diary: (dir) => {
     const c = read(dir, 'context.json') as Json;
     const typeNames = new Map(Object.entries(c.typeNames as Record<string, string>).map(([k, v]) => [Number(k), v]));
+    // Optional enrichment answers, as the vendor sends them, read by the same pure parsers as the reader.
+    const details = c.details ? new Map(Object.entries(c.details as Json).flatMap(([k, v]): [number, AssignmentDetails][] => {
+      const d = parseAssignmentDetails(v);
+      return d ? [[Number(k), d]] : [];
+    })) : undefined;
+    const utcOffset = c.utcOffset as string;
     return plain(mapDiaryWeek(read(dir, 'response.json'), {
-      ids, utcOffset: c.utcOffset as string, studentId: c.studentId as number, yearId: c.yearId as number, today: c.today as string,
+      ids, utcOffset, studentId: c.studentId as number, yearId: c.yearId as number, today: c.today as string,
       typeNames, terms: c.terms as TermRange[], ...(c.className ? { className: c.className as string } : {}),
+      ...(details ? { details } : {}),
+      ...(c.pastMandatory ? { overdue: parseOverdue(c.pastMandatory) } : {}),
+      ...(c.mobileAssignments ? { resultTimes: parseMobileResultTimes(c.mobileAssignments, utcOffset) } : {}),
+    }));
+  },
+  final_marks: (dir) => {
+    const c = read(dir, 'context.json') as Json;
+    return plain(mapTotals(read(dir, 'response.json'), {
+      ids, utcOffset: c.utcOffset as string, studentId: c.studentId as number,
+      subjects: new Map(Object.entries(c.subjects as Record<string, string>).map(([k, v]) => [Number(k), v])),
+      terms: c.terms as TermRange[], termMatch: c.termMatch as 'id' | 'number', yearEnd: c.yearEnd as string,
     }));
   },
   school_years: (dir) => {
@@ -75,6 +97,29 @@ describe('netschool vocabularies', () => {
     assert.equal(attendanceCategory('УП'), 'absent_valid');
     assert.equal(attendanceCategory('оп'), 'late');
     assert.equal(attendanceCategory('Ж'), 'unknown');
+  });
+  it('reads final results: numbers, numeric strings, modifiers, зачёт, н/а and осв; nothing for empty', () => {
+    assert.deepEqual(finalMarkValue(5), { kind: 'value', value: { scale: 'five_point', raw: '5', numeric: 5 }, markStatus: 'graded' });
+    assert.deepEqual(finalMarkValue(' 3 '), { kind: 'value', value: { scale: 'five_point', raw: '3', numeric: 3 }, markStatus: 'graded' });
+    assert.deepEqual(finalMarkValue('4+'), { kind: 'value', value: { scale: 'five_point_modifiers', raw: '4+', numeric: 4.25 }, markStatus: 'graded' });
+    assert.deepEqual(finalMarkValue('Зачёт'), { kind: 'value', value: { scale: 'pass_fail', raw: 'Зачёт', numeric: null, passed: true }, markStatus: 'graded' });
+    assert.deepEqual(finalMarkValue('Осв.'), { kind: 'value', value: { scale: 'text', raw: 'Осв.', numeric: null }, markStatus: 'exempt' });
+    assert.equal((finalMarkValue('н/а') as { markStatus: string }).markStatus, 'not_attested');
+    assert.deepEqual(finalMarkValue(null), { kind: 'none' });
+    assert.deepEqual(finalMarkValue(''), { kind: 'none' });
+    assert.deepEqual(finalMarkValue(6), { kind: 'unknown' });
+    assert.deepEqual(finalMarkValue('отл'), { kind: 'unknown' });
+  });
+  it('reads the kind of a year total from its period name or type', () => {
+    assert.equal(yearTotalKind('Годовая', undefined), 'annual');
+    assert.equal(yearTotalKind(undefined, 'Year'), 'annual');
+    assert.equal(yearTotalKind('Экзаменационная', 'Exam'), 'exam');
+    assert.equal(yearTotalKind('Итоговая', undefined), 'final');
+    assert.equal(yearTotalKind('Полугодие', 'Semester'), undefined);
+  });
+  it('maps the short type names netschoolpy lists', () => {
+    assert.equal(workTypeCode('Самостоятельная', 4), 'independent_work');
+    assert.equal(workTypeCode('Лабораторная', 6), 'lab_work');
   });
   it('reads term kind and sequence from the title', () => {
     assert.deepEqual(termKind('3 четверть'), { kind: 'quarter', sequence: 3 });

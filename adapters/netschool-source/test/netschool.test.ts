@@ -9,36 +9,20 @@ import type { RunContext } from '../../../src/core/adapter';
 import type { Cursor } from '../../../src/core/cursor';
 import { GatewayError } from '../../../src/core/errors';
 import { DEFAULT_ID_NAMESPACE } from '../../../src/core/ids';
-import type { HttpRequest } from '../../../src/core/http';
 import type { SimulatorHandle } from '../../../src/core/simulator';
 import { getCanonicalValidator } from '../../../src/infra/schemas';
 import { normalizeRecord } from '../../../src/pipeline/normalize';
 import { collect, fakeClock, ingestAll, tmpLedger } from '../../../test/support/harness';
-import { checkpoints, records, simContext, type SimContextOptions } from '../../../test/support/source-run';
+import { checkpoints, records, type SimContextOptions } from '../../../test/support/source-run';
 import { createNetschoolSource, netschoolSimulator, netschoolSource, type NetschoolConfig } from '../index';
 import { describeSourceContract } from '../../../test/contract/source.contract';
+import { configOf, contextAt, type Recorded } from './sim-support';
 import { hashPassword } from '../password';
 
 const NOW = new Date('2025-10-16T09:00:00Z');
 
-interface Recorded { method: string; path: string; params?: HttpRequest['params'] }
-
-const toCall = (req: HttpRequest): Recorded => ({ method: req.method, path: new URL(req.url).pathname, ...(req.params ? { params: req.params } : {}) });
-
-function configOf(sim: SimulatorHandle, extra: Partial<NetschoolConfig> = {}): NetschoolConfig {
-  return {
-    baseUrl: sim.env.DIARY_SIM_NETSCHOOL_URL as string,
-    login: sim.env.DIARY_SIM_NETSCHOOL_LOGIN as string,
-    password: sim.env.DIARY_SIM_NETSCHOOL_PASSWORD as string,
-    schoolName: sim.env.DIARY_SIM_NETSCHOOL_SCHOOL as string,
-    mobileAccessToken: sim.env.DIARY_SIM_NETSCHOOL_MOBILE_TOKEN as string,
-    weeksBack: 1, weeksAhead: 1, lookbackWeeks: 1,
-    ...extra,
-  };
-}
-
 function context(cfg: NetschoolConfig, o: SimContextOptions<Recorded> = {}): RunContext<NetschoolConfig> {
-  return simContext(cfg, 'netschool', NOW, toCall, o);
+  return contextAt(NOW, cfg, o);
 }
 
 const diaryWeeks = (calls: Recorded[]) => calls.filter((c) => c.path === '/webapi/student/diary').map((c) => String(c.params?.weekStart));
@@ -127,7 +111,7 @@ describe('netschool source against the simulator', function () {
     ];
     for (const future of futures) {
       calls.length = 0;
-      for (const stream of ['diary', 'attendance', 'school_years', 'roster']) {
+      for (const stream of ['diary', 'attendance', 'school_years', 'roster', 'final_marks']) {
         const msgs = await collect(adapter.read(context(cfg, { calls }), stream, future));
         assert.deepEqual(msgs, [], `${stream} ${JSON.stringify(future)}`);
       }

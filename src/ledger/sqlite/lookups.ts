@@ -64,6 +64,15 @@ export class LedgerLookups {
       .map(toStoredRecord);
   }
 
+  /** Scans the current bodies of one kind for an external id (persons are few per school). */
+  findByExternalId(entityType: string, idType: string, value: string): StoredRecord[] {
+    return this.dynamic.get<RecordRow>(`${RECORD_SELECT} WHERE r.entity_type = ? AND EXISTS (
+        SELECT 1 FROM json_each(v.body, '$.externalIds') e
+        WHERE json_extract(e.value, '$.type') = ? AND json_extract(e.value, '$.value') = ?)`)
+      .all(entityType, idType, value)
+      .map(toStoredRecord);
+  }
+
   getCursor(schoolId: string, sourceInstance: string, stream: string): Cursor | null {
     const row = this.cursorOf.get(schoolId, sourceInstance, stream);
     return row === undefined ? null : (JSON.parse(row.cursor) as Cursor);

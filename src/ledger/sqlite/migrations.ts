@@ -1,3 +1,5 @@
+import { FAMILIES_SQL } from './migrations-families';
+import { SLA_SQL } from './migrations-sla';
 import { GatewayError } from '../../core/errors';
 import { mapSqliteError, type Db } from './connection';
 
@@ -224,10 +226,32 @@ CREATE INDEX records_kind ON records (school_id, entity_type, status);
 INSERT INTO counters (name, n) VALUES ('holds.pending', 0);
 `;
 
+/**
+ * What pull consumers (ФГИС «Моя школа» `GET /Schedule/{ЕСИА id}`) were served: one row per
+ * (consumer, record revision) the first time it was served, so the SLA engine can count a
+ * served record as delivered. The account is kept only as a keyed hash.
+ */
+const V5_SQL = `
+CREATE TABLE served (
+  consumer     TEXT NOT NULL,
+  record_id    TEXT NOT NULL,
+  revision     INTEGER NOT NULL,
+  account_hash TEXT NOT NULL,
+  window_start TEXT NOT NULL,
+  window_end   TEXT NOT NULL,
+  served_at    TEXT NOT NULL,
+  PRIMARY KEY (consumer, record_id, revision)
+) WITHOUT ROWID;
+CREATE INDEX served_record ON served (record_id, served_at);
+`;
+
 /** The ledger schema, oldest first. Versions are consecutive from 1. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial ledger schema', sql: V1_SQL },
   { version: 2, name: 'safety holds', sql: V2_SQL },
+  { version: 3, name: 'sla obligations', sql: SLA_SQL },
+  { version: 4, name: 'families: consent and notifications', sql: FAMILIES_SQL },
+  { version: 5, name: 'served to pull consumers', sql: V5_SQL },
 ];
 
 const CREATE_MIGRATIONS_TABLE = `

@@ -3,13 +3,14 @@ import type { Cursor } from '../../core/cursor';
 import { GatewayError } from '../../core/errors';
 import type {
   CursorRow, DeliveryAttempt, DeliveryFilter, DeliveryResult, DeliveryView, HoldPolicy, HoldState, HoldView, IngestBatch, IngestResult,
-  Ledger, LedgerStats, QuarantineEntry, QuarantineFilter, RecordFilter, RecordVersion, RunSummary, SettleResult, StoredRecord,
+  Ledger, LedgerStats, QuarantineEntry, QuarantineFilter, RecordFilter, RecordVersion, RunSummary, ServedBatch, ServedRow, SettleResult, StoredRecord,
 } from '../../core/ledger';
 import type { EntityType } from '../../core/records';
 import { guard, openDatabase, StatementCache, type Db, type SqliteConnectionOptions } from './connection';
 import { LedgerCounters } from './counters';
 import { DeliveryStore } from './deliveries';
 import { HoldStore } from './holds';
+import { ServedStore } from './served';
 import { IngestWriter } from './ingest';
 import { LedgerLookups } from './lookups';
 import { appliedVersion, applyMigrations, latestVersion, MIGRATIONS, type Migration } from './migrations';
@@ -23,6 +24,7 @@ export interface SqliteLedgerOptions extends SqliteConnectionOptions {
 
 /** Statements are prepared once, after the schema exists. */
 interface Parts {
+  served: ServedStore;
   ingest: IngestWriter;
   holds: HoldStore;
   deliveries: DeliveryStore;
@@ -42,6 +44,14 @@ export class SqliteLedger implements Ledger {
   constructor(opts: SqliteLedgerOptions) {
     this.db = openDatabase(opts);
     this.migrations = opts.migrations ?? MIGRATIONS;
+  }
+
+  /**
+   * The connection, for the domain stores in src/ledger/sqlite/ (SLA, families) that live in the
+   * same file and transactions. Not for anything outside the ledger.
+   */
+  database(): Db {
+    return this.db;
   }
 
   migrate(): Promise<{ from: number; to: number }> {
@@ -80,6 +90,18 @@ export class SqliteLedger implements Ledger {
 
   decideHold(id: number, decision: 'approve' | 'reject', actor: string, now: string): Promise<HoldView> {
     return this.with((p) => p.holds.decideHold(id, decision, actor, now));
+  }
+
+  findByExternalId(entityType: EntityType, idType: string, value: string): Promise<StoredRecord[]> {
+    return this.with((p) => p.lookups.findByExternalId(entityType, idType, value));
+  }
+
+  recordServed(served: ServedBatch): Promise<number> {
+    return this.with((p) => p.served.record(served));
+  }
+
+  listServed(filter: { recordId?: string; consumer?: string; limit?: number }): Promise<ServedRow[]> {
+    return this.with((p) => p.served.list(filter));
   }
 
   activeRecordIds(schoolId: string, sourceInstance: string, entityType: EntityType): Promise<string[]> {
@@ -197,6 +219,7 @@ export class SqliteLedger implements Ledger {
     const deliveries = new DeliveryStore(this.db, counters, new DeliveryTransitions(this.db, counters));
     const ingest = new IngestWriter(this.db, counters, deliveries);
     this.parts = {
+      served: new ServedStore(this.db),
       ingest,
       holds: new HoldStore(this.db, counters, ingest),
       deliveries,
