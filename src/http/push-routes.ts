@@ -19,7 +19,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { ErrorCode } from '../core/error-codes';
 import { GatewayError, type Issue } from '../core/errors';
 import { makeIdResolver } from '../core/ids';
-import type { Ledger, SinkRoute } from '../core/ledger';
+import type { HoldPolicy, Ledger, SinkRoute } from '../core/ledger';
 import { nullLogger, type Logger } from '../core/logger';
 import { verifyPushAuth, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../adapters/push-source/auth';
 import { PUSH_SPEC, type ResolvedPushConfig } from '../../adapters/push-source/spec';
@@ -55,6 +55,8 @@ export interface PushTarget {
   /** Where the school's records are delivered (as for its pulled sources). */
   routes: readonly SinkRoute[];
   idNamespace: string;
+  /** The school's safety-hold policy (absent: changes are applied at once). */
+  hold?: HoldPolicy;
 }
 
 export interface PushRouterDeps {
@@ -164,6 +166,7 @@ export function createPushRouter(deps: PushRouterDeps): express.Router {
     const result: PushResult = await intake.push({
       schoolId: target.schoolId, sourceInstance: target.instanceId, sourceSystem: cfg.sourceSystem,
       adapter: PUSH_SPEC.id, adapterVersion: PUSH_SPEC.version, idNamespace: target.idNamespace, routes: target.routes,
+      ...(target.hold ? { hold: target.hold } : {}),
       items: parsed.records.map((r) => mapPushItem(r, ids)),
     });
     if (result.summary.enqueued > 0) deps.onEnqueued?.();

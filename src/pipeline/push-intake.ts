@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type { Issue } from '../core/errors';
 import { toGatewayError } from '../core/errors';
 import { canonicalId } from '../core/ids';
-import type { IngestResult, Ledger, PreparedRecord, QuarantineInput, RunCounts, RunStatus, SinkRoute } from '../core/ledger';
+import type { HoldPolicy, IngestResult, Ledger, PreparedRecord, QuarantineInput, RunCounts, RunStatus, SinkRoute } from '../core/ledger';
 import type { Logger } from '../core/logger';
 import { ENTITIES, type EntityType, type MappedRecord } from '../core/records';
 import { summarizeIssues, type IngestObserver, type RecordValidator } from './ingest';
@@ -51,9 +51,12 @@ export interface PushRequest {
   idNamespace: string;
   routes: readonly SinkRoute[];
   items: readonly PushItem[];
+  /** The school's safety-hold policy: a push that deletes or changes too much of a kind is held like a sync. */
+  hold?: HoldPolicy;
 }
 
-export type PushItemStatus = 'created' | 'updated' | 'unchanged' | 'invalid';
+/** `held`: a change to a stored record that the safety hold keeps for an operator (`holdId`). */
+export type PushItemStatus = 'created' | 'updated' | 'unchanged' | 'invalid' | 'held';
 
 export interface PushItemAnswer {
   index: number;
@@ -62,8 +65,10 @@ export interface PushItemAnswer {
   /** Canonical id (absent when the item has no usable entityType/sourceId). */
   id?: string;
   status: PushItemStatus;
-  /** The stored revision this item corresponds to (absent for `invalid`). */
+  /** The stored revision this item corresponds to (absent for `invalid`; the revision before the change for `held`). */
   revision?: number;
+  /** The safety hold keeping this change (status `held`). */
+  holdId?: number;
   issues?: Issue[];
 }
 
@@ -73,6 +78,7 @@ export interface PushSummary {
   updated: number;
   unchanged: number;
   invalid: number;
+  held: number;
   /** Deliveries queued by this request. */
   enqueued: number;
 }
@@ -119,7 +125,7 @@ export function createPushIntake(deps: PushIntakeDeps): PushIntake {
 }
 
 async function takeIn(deps: PushIntakeDeps, req: PushRequest): Promise<PushResult> {
-  const summary: PushSummary = { received: req.items.length, created: 0, updated: 0, unchanged: 0, invalid: 0, enqueued: 0 };
+  const summary: PushSummary = { received: req.items.length, created: 0, updated: 0, unchanged: 0, invalid: 0, held: 0, enqueued: 0 };
   if (req.items.length === 0) return { status: 'ok', summary, items: [] };
   const runId = randomUUID();
   const log = deps.log.child({ runId, schoolId: req.schoolId, source: req.sourceInstance });
@@ -235,9 +241,28 @@ async function write(deps: PushIntakeDeps, req: PushRequest, runId: string, log:
   const res = await deps.ledger.ingest({
     runId, schoolId: req.schoolId, sourceInstance: req.sourceInstance, stream: PUSH_STREAM,
     records: changed, unchangedSourceIds, quarantine: toQuarantine, routes: req.routes, now: deps.now().toISOString(),
+    ...(req.hold ? { hold: req.hold } : {}),
   });
+  // Changes to stored records were staged (safety hold): apply them, or hold them per kind.
+  const heldKinds = new Map<string, number>();
+  if (req.hold?.enabled === true) {
+    const settled = await deps.ledger.settleRun(runId, req.hold, deps.now().toISOString());
+    res.updated += settled.applied.updated;
+    res.enqueued += settled.applied.enqueued;
+    for (const h of settled.holds) {
+      heldKinds.set(h.entityType, h.id);
+      log.warn('push held for operator approval', {
+        event: 'sync_held', holdId: h.id, entityType: h.entityType, deletes: h.deletes, changes: h.changes, baseline: h.baseline,
+        reason: h.reason, remedy: `diary-gateway holds approve ${h.id}  (or: holds reject ${h.id})`,
+      });
+    }
+    for (const a of answers) {
+      const holdId = a.status === 'updated' && a.entityType ? heldKinds.get(a.entityType) : undefined;
+      if (holdId !== undefined) Object.assign(a, { status: 'held', holdId });
+    }
+  }
   const expectedCreated = changed.filter((p) => !current.has(p.id)).length;
-  if (res.inserted !== expectedCreated || res.unchanged !== 0) {
+  if (heldKinds.size === 0 && (res.inserted !== expectedCreated || res.unchanged !== 0)) {
     log.warn('push answer may not match the ledger: another writer changed these records meanwhile', { inserted: res.inserted, expectedCreated, unchanged: res.unchanged });
   }
   // At most one write per record, so the revision stored now is the one every occurrence stands for.

@@ -145,7 +145,7 @@ export class Gateway {
         if (!adapter) throw new GatewayError('GW_ADAPTER_UNKNOWN', `school ${school.id}, source ${src.id}: unknown adapter ${src.adapter}`);
         if (src.adapter === 'push-source') {
           this.pushTargets.set(`${school.id}\u0000${src.id}`, {
-            schoolId: school.id, instanceId: src.id, routes, idNamespace,
+            schoolId: school.id, instanceId: src.id, routes, idNamespace, hold: effectiveHoldPolicy(this.config, school.id),
             config: resolvePushConfig(src.config as unknown as PushSourceConfig),
           });
         }

@@ -122,6 +122,29 @@ describe('gateway intake listener: push in, portal out, ФГИС pull', function
     assert.equal(portal.state().counters.appliedTwice, 0);
   });
 
+  it('holds a push that deletes most of a kind (safety hold), answering held per item, and applies it on approval', async () => {
+    const cfg = config(tmpDir('dgw-intake-'));
+    (cfg['schools'] as Array<Record<string, unknown>>)[0]!['safetyHold'] = { minRecords: 5 };
+    gw = await Gateway.create({ rawConfig: cfg, log: nullLogger, simulators: false, env: { ...ENV, ...portal.env } });
+    server = await startAdminServer(createIntakeApp(gw.intakeDeps({ ...ENV })!), { host: '127.0.0.1', port: 0 });
+    const subjects = Array.from({ length: 10 }, (_, i) => ({ entityType: 'subject', sourceId: `s${i}`, title: `Предмет ${i}` }));
+    assert.equal((await push(server.url, subjects)).status, 200);
+    // 4 of 10 subjects deleted (40% > 10%) plus one new subject: the new one goes in, the deletions wait.
+    const wipe = [...subjects.slice(0, 4).map((x) => ({ entityType: 'subject', sourceId: x.sourceId, status: 'tobedeleted' })), { entityType: 'subject', sourceId: 's99', title: 'Новый' }];
+    const res = await push(server.url, wipe);
+    assert.equal(res.status, 200, JSON.stringify(res.data));
+    const items = res.data['items'] as Array<{ status: string; holdId?: number }>;
+    assert.deepEqual(items.map((i) => i.status), ['held', 'held', 'held', 'held', 'created']);
+    const holdId = items[0]!.holdId!;
+    const hold = await gw.ledger.getHold(holdId);
+    assert.deepEqual([hold?.state, hold?.deletes, hold?.baseline], ['pending', 4, 11]);
+    const all = await gw.ledger.listRecords({ schoolId: 'school-7', entityType: 'subject' });
+    assert.equal(all.filter((r) => r.status === 'active').length, 11, 'nothing deleted while held');
+    await gw.ledger.decideHold(holdId, 'approve', 'test', new Date().toISOString());
+    const after = await gw.ledger.listRecords({ schoolId: 'school-7', entityType: 'subject' });
+    assert.equal(after.filter((r) => r.status === 'tobedeleted').length, 4);
+  });
+
   it('refuses to start ФГИС without its client credentials or signing key in the environment', async () => {
     gw = await Gateway.create({ rawConfig: config(tmpDir('dgw-intake-')), log: nullLogger, simulators: false, env: { ...ENV, ...portal.env } });
     assert.throws(() => gw?.intakeDeps({ DIARY_GATEWAY_FGIS_SIGNING_KEY: ENV.DIARY_GATEWAY_FGIS_SIGNING_KEY }), /DIARY_GATEWAY_FGIS_CLIENTS holds no client_id:secret pairs/);

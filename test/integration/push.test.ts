@@ -76,7 +76,7 @@ describe('push intake over HTTP', () => {
     assert.equal(res.status, 200, res.text);
     assert.match(String(res.headers['content-type']), /^application\/json/);
     assert.equal(res.headers['cache-control'], 'no-store');
-    assert.deepEqual(res.body.summary, { received: 2, created: 2, updated: 0, unchanged: 0, invalid: 0, enqueued: 2 });
+    assert.deepEqual(res.body.summary, { received: 2, created: 2, updated: 0, unchanged: 0, invalid: 0, held: 0, enqueued: 2 });
     assert.deepEqual(res.body.items.map((i: { index: number; sourceId: string; status: string }) => [i.index, i.sourceId, i.status]), [[0, 'subj-1', 'created'], [1, 'mark-1', 'created']]);
     const stored = await ledger.getRecord(res.body.items[1].id);
     assert.equal(stored?.schoolId, 'school-a');

@@ -45,7 +45,7 @@ describe('pipeline/push-intake', () => {
     assert.deepEqual(res.items.map((i) => [i.index, i.status, i.sourceId]), [
       [0, 'created', 'subj-1'], [1, 'invalid', 'mark-1'], [2, 'invalid', 'subj-2'], [3, 'created', 'mark-2'], [4, 'invalid', undefined],
     ]);
-    assert.deepEqual(res.summary, { received: 5, created: 2, updated: 0, unchanged: 0, invalid: 3, enqueued: 3 });
+    assert.deepEqual(res.summary, { received: 5, created: 2, updated: 0, unchanged: 0, invalid: 3, held: 0, enqueued: 3 });
     assert.equal(res.items[0]?.id, idOf('subject', 'subj-1'));
     assert.deepEqual(res.items[1]?.issues, [{ path: '/value/numeric', message: 'must be <= 5 or be null' }]);
     assert.deepEqual(res.items[2]?.issues, [{ path: '/schoolId', message: 'is set by the gateway; leave it out' }]);
@@ -73,7 +73,7 @@ describe('pipeline/push-intake', () => {
     const again = await push(batch);
     assert.deepEqual(again.items.map((i) => i.status), ['unchanged', 'unchanged', 'unchanged', 'invalid']);
     assert.deepEqual(again.items.map((i) => i.revision), first.items.map((i) => i.revision));
-    assert.deepEqual(again.summary, { received: 4, created: 0, updated: 0, unchanged: 3, invalid: 1, enqueued: 0 });
+    assert.deepEqual(again.summary, { received: 4, created: 0, updated: 0, unchanged: 3, invalid: 1, held: 0, enqueued: 0 });
     assert.deepEqual(tableCounts(file), before, 'no record, version, delivery or quarantine row added');
     const [entry] = await ledger.listQuarantine({ schoolId: SCHOOL });
     assert.equal(entry?.seenCount, 2, 'the quarantine entry is counted again, not duplicated');
@@ -167,7 +167,7 @@ describe('pipeline/push-intake', () => {
 
   it('an empty batch answers at once and records no run', async () => {
     const res = await push([]);
-    assert.deepEqual(res, { status: 'ok', summary: { received: 0, created: 0, updated: 0, unchanged: 0, invalid: 0, enqueued: 0 }, items: [] });
+    assert.deepEqual(res, { status: 'ok', summary: { received: 0, created: 0, updated: 0, unchanged: 0, invalid: 0, held: 0, enqueued: 0 }, items: [] });
     assert.equal((await ledger.listRuns({})).length, 0);
   });
 
