@@ -3,9 +3,12 @@
  *  (a) full-pipeline ingest rate vs raw batched SQLite inserts of the same canonical records
  *      (one row per record, one table, same journal mode and synchronous setting), same run;
  *  (b) re-read rate of unchanged data;
- *  (c) peak RSS of a fresh process taking in 1,000,000 records.
+ *  (c) peak RSS of a fresh process taking in 1,000,000 records;
+ *  (d) delivery records/s through the REST portal sink and the СМЭВ 3 sink (DeliveryWorker, SQLite
+ *      ledger, simulators) vs a plain HTTP POST loop of the same recorded bodies, same run.
  * Targets (issue 2): (a) ratio ≥ 0.5, (b) ≥ 100,000 records/s, (c) ≤ 300 MB.
- * Options: --records N (default 200000) for (a)/(b), --rss-records N (default 1000000), --skip-rss.
+ * Options: --records N (default 200000) for (a)/(b), --rss-records N (default 1000000), --skip-rss,
+ * --delivery-records N (default 5000), --skip-delivery.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +18,7 @@ import Database from 'better-sqlite3';
 import { DEFAULT_ID_NAMESPACE } from '../src/core/ids';
 import { openLedger } from '../src/ledger';
 import { normalizeRecord } from '../src/pipeline/normalize';
+import { benchDelivery } from './delivery';
 import { ingestSynthetic } from './pipeline';
 import { BENCH_SCHOOL, syntheticMark } from './synthetic';
 
@@ -81,8 +85,12 @@ async function main(): Promise<void> {
     rss = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { n: number; seconds: number; maxRssKb: number };
     log(`    peak RSS ${(rss.maxRssKb / 1024).toFixed(0)} MB (target ≤ 300 MB); ${Math.round(rss.n / rss.seconds).toLocaleString('en')} records/s over ${rss.seconds.toFixed(1)} s`);
   }
+  const DN = arg('--delivery-records', 5000);
+  log(`(d) delivery of ${DN.toLocaleString('en')} marks, batches of 100, against a plain HTTP POST loop of the same bodies`);
+  const delivery = process.argv.includes('--skip-delivery') ? [] : await benchDelivery(DN, log);
   const result = {
     node: process.version, cpus: os.cpus().length, records: N,
+    delivery: delivery.map((d) => ({ ...d, sinkPerSec: Math.round(d.sinkPerSec), postPerSec: Math.round(d.postPerSec), ratio: Number(d.ratio.toFixed(3)) })),
     rawInsertPerSec: Math.round(raw), pipelinePerSec: Math.round(pipe), ratio: Number((pipe / raw).toFixed(3)),
     unchangedRereadPerSec: Math.round(reread),
     ...(rss ? { rss: { records: rss.n, peakRssMb: Math.round(rss.maxRssKb / 1024), perSec: Math.round(rss.n / rss.seconds) } } : {}),
