@@ -15,6 +15,7 @@ import type { GatewayMetrics } from '../infra/metrics';
 import { API_PREFIX, createAdminRouter } from './admin-routes';
 import { createBearerAuth } from './auth';
 import { createErrorHandler } from './error-handler';
+import { createUploadRouter, type UploadDeps } from './upload-routes';
 
 /** What the runtime reports about one configured source of one school. */
 export interface SourceStatus {
@@ -50,6 +51,8 @@ export interface AdminDeps {
   log?: Logger;
   /** Require the bearer token on `/metrics` too (default false: scrapers usually sit inside). */
   metricsAuth?: boolean;
+  /** File uploads into the inbox of a file-source instance (`PUT /api/v1/intake/files/...`). */
+  upload?: UploadDeps;
   /** Told when an operator approved or rejected a safety hold (wakes the delivery workers). */
   onHoldDecided?(hold: HoldView): void;
 }
@@ -98,6 +101,7 @@ export function createApp(deps: AdminDeps): express.Express {
     next();
   }, auth);
   app.use(API_PREFIX, createAdminRouter(deps));
+  if (deps.upload) app.use(API_PREFIX, createUploadRouter({ ...deps.upload, log: deps.upload.log ?? log }));
   // Reached only with a valid token (auth above answered everyone else).
   app.use((req, _res, next) => {
     next(new GatewayError('GW_API_NOT_FOUND', `No route for ${req.method} on this path.`));

@@ -47,11 +47,13 @@ export class Gateway {
   readonly runners: SourceRunner[] = [];
   /** Push-source instances by `school\u0000instance` (journals post to them; never polled). */
   readonly pushTargets = new Map<string, PushTarget>();
+  private readonly pendingTriggers = new Set<SourceRunner>();
   readonly workers = new Map<string, DeliveryWorker<Record<string, unknown>>>();
   readonly scheduler: Scheduler;
   readonly metrics: GatewayMetrics;
   readonly owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly stopController = new AbortController();
+  private readonly watchers: Array<{ close(): void }> = [];
   private started = false;
   private stopped = false;
 
@@ -189,9 +191,32 @@ export class Gateway {
       const src = cfg.schools.find((s) => s.id === r.inst.schoolId)?.sources.find((s) => s.id === r.inst.instanceId);
       const tz = cfg.schools.find((s) => s.id === r.inst.schoolId)?.timezone;
       if (src?.schedule) this.scheduler.add({ runner: r, expression: src.schedule, ...(tz ? { timezone: tz } : {}) });
+      if (r.inst.adapter.watch) this.watchers.push(r.inst.adapter.watch(r.inst.config, () => this.trigger(r)));
       if (src?.runOnStart !== false) initial.push(r.sync({ trigger: 'startup', signal: this.stopController.signal }).catch(() => undefined));
     }
     return { initialSyncs: Promise.all(initial) };
+  }
+
+  /**
+   * Runs a sync of a runner soon (a watched folder changed, a file was uploaded). Calls while a
+   * sync runs coalesce into one more sync after it, so nothing that arrived is left unread.
+   */
+  trigger(r: SourceRunner): void {
+    if (this.stopped) return;
+    if (this.pendingTriggers.has(r)) return;
+    this.pendingTriggers.add(r);
+    void (async () => {
+      while (r.running && !this.stopped) await new Promise((res) => setTimeout(res, 100));
+      this.pendingTriggers.delete(r);
+      if (!this.stopped) await r.sync({ trigger: 'watch', signal: this.stopController.signal }).catch(() => undefined);
+    })();
+  }
+
+  /** The inbox folder of a file-source instance (for uploads), if that instance is one. */
+  inboxOf(schoolId: string, instanceId: string): string | undefined {
+    const r = this.runners.find((x) => x.inst.schoolId === schoolId && x.inst.instanceId === instanceId && x.inst.adapterId === 'file-source');
+    const inbox = r?.inst.config['inbox'];
+    return typeof inbox === 'string' ? inbox : undefined;
   }
 
   pushTarget(schoolId: string, instanceId: string): PushTarget | undefined {
@@ -239,6 +264,7 @@ export class Gateway {
   async stop(graceMs = 15_000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    for (const w of this.watchers.splice(0)) w.close();
     await this.scheduler.stop();
     const deadline = Date.now() + graceMs;
     while (this.runners.some((r) => r.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -7,6 +7,7 @@ import type { AdapterSpec, SinkAdapter, SourceAdapter } from '../core/adapter';
 import type { SimulatorFactory } from '../core/simulator';
 import { dnevnikSimulator, dnevnikSource } from '../../adapters/dnevnik-source';
 import { eljurSimulator, eljurSource } from '../../adapters/eljur-source';
+import { fileExportSimulator, fileSource } from '../../adapters/file-source';
 import { meshSimulator, meshSource } from '../../adapters/mesh-source';
 import { netschoolSimulator, netschoolSource } from '../../adapters/netschool-source';
 import { oneRosterSimulator, oneRosterSource } from '../../adapters/oneroster-source';
@@ -23,6 +24,7 @@ export const SOURCES: Readonly<Record<string, SourceAdapter<any>>> = {
   'dnevnik-source': dnevnikSource,
   'push-source': pushSource,
   'oneroster-source': oneRosterSource,
+  'file-source': fileSource,
 };
 
 export const SINKS: Readonly<Record<string, SinkAdapter<any>>> = {
@@ -38,6 +40,7 @@ export const SIMULATORS: Readonly<Record<string, SimulatorFactory>> = {
   'rest-portal': restPortalSimulator,
   smev3: smev3Simulator,
   oneroster: oneRosterSimulator,
+  file: fileExportSimulator,
 };
 
 /** Folder name under adapters/ of every registered adapter (for the registry test). */
