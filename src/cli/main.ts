@@ -7,6 +7,7 @@ import { ERROR_CODES } from '../core/error-codes';
 import { SIMULATORS, SINKS, SOURCES } from '../runtime/registry';
 import { EXIT, printJson, printTable, reportError } from './output';
 import { DEFAULT_CONFIG, createGateway, makeLogger, openConfiguredLedger, readValidatedConfig } from './context';
+import { registerFamiliesPrint } from './families-print';
 import { runCommand } from './run';
 import { simulateCommand } from './simulate';
 
@@ -301,6 +302,9 @@ program.command('simulate <system>')
   .action(async (system: string, o: { port: number; host: string; seed?: number; live?: boolean }) => {
     exit(await simulateCommand(system, { port: o.port, host: o.host, ...(o.seed !== undefined ? { seed: o.seed } : {}), live: !!o.live, json: !!globals().json }));
   });
+
+// Reports, paper extracts and SMS helpers (src/cli/families-print.ts).
+registerFamiliesPrint(program, { globals, openLedger: openConfiguredLedger });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.exitCode = reportError(e, !!program.opts<GlobalOpts>().json);

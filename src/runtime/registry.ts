@@ -5,6 +5,7 @@
  */
 import type { AdapterSpec, SinkAdapter, SourceAdapter } from '../core/adapter';
 import type { SimulatorFactory } from '../core/simulator';
+import { smsGatewaySimulator } from '../families/sms/simulator';
 import { dnevnikSimulator, dnevnikSource } from '../../adapters/dnevnik-source';
 import { eljurSimulator, eljurSource } from '../../adapters/eljur-source';
 import { fileExportSimulator, fileSource } from '../../adapters/file-source';
@@ -41,6 +42,7 @@ export const SIMULATORS: Readonly<Record<string, SimulatorFactory>> = {
   smev3: smev3Simulator,
   oneroster: oneRosterSimulator,
   file: fileExportSimulator,
+  'sms-gateway': smsGatewaySimulator,
 };
 
 /** Folder name under adapters/ of every registered adapter (for the registry test). */

@@ -1,0 +1,105 @@
+/**
+ * Configuration of the SMS channel: the JSON Schema fragments the lead adds to
+ * config/gateway.schema.json (`gateway.sms`, and per school `schools[].families.sms`), their
+ * TypeScript shapes, and the merge into one `SmsPolicy`.
+ */
+import type { SmsGatewayConfig } from './client';
+import type { FallbackChannel, SmsPolicy, TranslitMode } from './policy';
+import { DEFAULT_QUIET_HOURS, type QuietHoursPolicy, type SendWindow, type UrgentRule } from './quiet-hours';
+import { DEFAULT_SMS_LIMITS, type SmsLimits } from './segments';
+
+const time = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$' };
+const windowSchema = {
+  type: 'object', additionalProperties: false, required: ['start', 'end'],
+  properties: { start: time, end: time },
+};
+const partLimits = {
+  type: 'object', additionalProperties: false, required: ['single', 'multi'],
+  properties: { single: { type: 'integer', minimum: 1, maximum: 1000 }, multi: { type: 'integer', minimum: 1, maximum: 1000 } },
+};
+const policyProperties = {
+  transliterate: {
+    enum: ['never', 'when_fewer_segments', 'always'],
+    description: 'Transliterate Cyrillic (ICAO Doc 9303) to fit GSM-7: never, only when it saves parts, or always.',
+  },
+  maxSegments: { type: 'integer', minimum: 1, maximum: 10, description: 'Longer notices go by the fallback channel instead.' },
+  quietHours: {
+    type: 'object', additionalProperties: false,
+    description: "Send windows in the recipient's time zone; working day vs day off per the production calendar.",
+    properties: {
+      workingDay: windowSchema,
+      dayOff: windowSchema,
+      urgent: {
+        oneOf: [
+          { type: 'object', additionalProperties: false, required: ['mode'], properties: { mode: { enum: ['bypass', 'respect'] } } },
+          { type: 'object', additionalProperties: false, required: ['mode', 'window'], properties: { mode: { const: 'window' }, window: windowSchema } },
+        ],
+      },
+    },
+  },
+  fallbackOrder: { type: 'array', uniqueItems: true, items: { enum: ['email', 'paper'] } },
+} as const;
+
+/** `gateway.sms`: the gateway-wide SMS channel. `token` is a secret (`${ENV}` only). */
+export const SMS_GATEWAY_CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'SMS channel: the HTTP SMS gateway and the default sending policy.',
+  properties: {
+    enabled: { type: 'boolean', default: false },
+    dialect: { enum: ['generic-json'], default: 'generic-json', description: 'Wire format of the SMS gateway (src/families/sms/client.ts).' },
+    baseUrl: { type: 'string', format: 'uri' },
+    token: { type: 'string', minLength: 1, 'x-secret': true },
+    sender: { type: 'string', minLength: 1, maxLength: 11, description: 'Alphanumeric sender name registered with the operators.' },
+    timeoutMs: { type: 'integer', minimum: 100, maximum: 120000, default: 10000 },
+    maxAttempts: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
+    limits: { type: 'object', additionalProperties: false, properties: { gsm7: partLimits, ucs2: partLimits } },
+    ...policyProperties,
+  },
+  if: { properties: { enabled: { const: true } }, required: ['enabled'] },
+  then: { properties: { baseUrl: true, token: true }, required: ['baseUrl', 'token'] },
+} as const;
+
+/** `schools[].families.sms`: a school's overrides of the sending policy. */
+export const SMS_SCHOOL_CONFIG_SCHEMA = {
+  type: 'object', additionalProperties: false,
+  properties: { ...policyProperties },
+} as const;
+
+export interface SmsPolicyOverrides {
+  transliterate?: TranslitMode;
+  maxSegments?: number;
+  quietHours?: { workingDay?: SendWindow; dayOff?: SendWindow; urgent?: UrgentRule };
+  fallbackOrder?: FallbackChannel[];
+}
+
+export interface SmsChannelConfig extends SmsPolicyOverrides {
+  enabled: boolean;
+  dialect: 'generic-json';
+  baseUrl?: string;
+  token?: string;
+  sender?: string;
+  timeoutMs: number;
+  maxAttempts: number;
+  limits?: Partial<SmsLimits>;
+}
+
+export const DEFAULT_MAX_SEGMENTS = 4;
+
+/** The policy for one school: defaults ← gateway.sms ← schools[].families.sms. */
+export function resolveSmsPolicy(gateway: Partial<SmsChannelConfig> = {}, school: SmsPolicyOverrides = {}): SmsPolicy {
+  const qh = (k: keyof QuietHoursPolicy) => school.quietHours?.[k] ?? gateway.quietHours?.[k] ?? DEFAULT_QUIET_HOURS[k];
+  return {
+    limits: { gsm7: gateway.limits?.gsm7 ?? DEFAULT_SMS_LIMITS.gsm7, ucs2: gateway.limits?.ucs2 ?? DEFAULT_SMS_LIMITS.ucs2 },
+    maxSegments: school.maxSegments ?? gateway.maxSegments ?? DEFAULT_MAX_SEGMENTS,
+    transliterate: school.transliterate ?? gateway.transliterate ?? 'never',
+    quietHours: { workingDay: qh('workingDay') as SendWindow, dayOff: qh('dayOff') as SendWindow, urgent: qh('urgent') as UrgentRule },
+    fallbackOrder: school.fallbackOrder ?? gateway.fallbackOrder ?? ['email', 'paper'],
+  };
+}
+
+/** The client's part of the config (secrets already resolved by the config loader). */
+export function smsGatewayConfigOf(c: SmsChannelConfig): SmsGatewayConfig | undefined {
+  if (!c.enabled || !c.baseUrl || !c.token) return undefined;
+  return { baseUrl: c.baseUrl, token: c.token, timeoutMs: c.timeoutMs, maxAttempts: c.maxAttempts, ...(c.sender ? { sender: c.sender } : {}) };
+}

@@ -1,0 +1,67 @@
+/**
+ * The families-print CLI commands, registered on a fresh commander program as main.ts will do,
+ * against a real SQLite ledger file seeded with the fixture: report summary / lessons to files,
+ * extracts for every student of a class into a folder, and usage errors with their exit codes.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import type { GatewayConfig } from '../../src/infra/config';
+import { openLedger } from '../../src/ledger';
+import { registerFamiliesPrint, type FamiliesPrintDeps } from '../../src/cli/families-print';
+import { tmpLedger } from '../support/harness';
+import { seedFamiliesPrint } from '../fixtures/families-print/seed';
+
+describe('cli: report and extracts commands', () => {
+  let file: string;
+  let dir: string;
+  let deps: FamiliesPrintDeps;
+  before(async () => {
+    const t = await tmpLedger();
+    ({ file, dir } = t);
+    await seedFamiliesPrint(t.ledger);
+    await t.ledger.close();
+    const config = {
+      gateway: { ledger: { driver: 'sqlite', path: file } },
+      schools: [{ id: 'school-7', name: 'МБОУ СОШ № 7', timezone: 'Asia/Yekaterinburg', sources: [], sinks: [] }],
+    } as unknown as GatewayConfig;
+    deps = {
+      globals: () => ({ config: 'test-config.json' }),
+      openLedger: async () => { const ledger = openLedger({ driver: 'sqlite', path: file }); await ledger.migrate(); return { ledger, config }; },
+      now: () => new Date('2025-11-17T02:00:00Z'),
+    };
+  });
+  afterEach(() => { process.exitCode = undefined; });
+
+  async function cli(...args: string[]): Promise<number> {
+    const program = new Command().exitOverride();
+    registerFamiliesPrint(program, deps);
+    await program.parseAsync(['node', 'diary-gateway', ...args]);
+    return Number(process.exitCode ?? 0);
+  }
+
+  it('report summary --format csv and report lessons --format pdf write their files', async () => {
+    const csv = join(dir, 'svodnaya.csv');
+    assert.equal(await cli('report', 'summary', '--school', 'school-7', '--class', '8б', '--period', 'I четверть', '--format', 'csv', '--out', csv), 0);
+    assert.match(readFileSync(csv, 'utf8'), /^4;Сидоров П\. А\.;2;н\/а;3;4;3;2\r$/m);
+    const pdf = join(dir, 'lessons.pdf');
+    assert.equal(await cli('report', 'lessons', '--school', 'school-7', '--class', '8б', '--period', 'I четверть', '--as-of', '2025-09-30', '--out', pdf), 0);
+    assert.equal(readFileSync(pdf).subarray(0, 5).toString(), '%PDF-');
+  });
+
+  it('extracts --all-students for a class writes one PDF per family and one per class, and lists them', async () => {
+    const out = join(dir, 'extracts');
+    assert.equal(await cli('extracts', '--school', 'school-7', '--week', '2025-W46', '--class', '8б', '--all-students', '--out', out), 0);
+    const weekDir = join(out, 'school-7', '2025-W46');
+    assert.ok(existsSync(join(weekDir, '8б.pdf')));
+    assert.equal(readdirSync(join(weekDir, '8б')).filter((f) => f.endsWith('.pdf')).length, 4, 'four students in 8б');
+    assert.ok(existsSync(join(dir, 'paper-extracts.sqlite')), 'the interim register sits beside the ledger');
+  });
+
+  it('usage errors: an unknown school (2), a bad week (2), no consent registry wired (2)', async () => {
+    assert.equal(await cli('report', 'summary', '--school', 'nope', '--class', '8б', '--period', 'I четверть', '--out', join(dir, 'x.csv'), '--format', 'csv'), 2);
+    assert.equal(await cli('extracts', '--school', 'school-7', '--week', '2025-W60', '--all-students'), 2);
+    assert.equal(await cli('extracts', '--school', 'school-7', '--week', '2025-W46'), 2);
+  });
+});
