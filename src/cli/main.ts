@@ -7,6 +7,9 @@ import { ERROR_CODES } from '../core/error-codes';
 import { SIMULATORS, SINKS, SOURCES } from '../runtime/registry';
 import { EXIT, printJson, printTable, reportError } from './output';
 import { DEFAULT_CONFIG, createGateway, makeLogger, openConfiguredLedger, readValidatedConfig } from './context';
+import { registerAccessCodeCommands } from './access-codes';
+import { registerConsentCommands } from './consent';
+import { registerSlaReportCommands } from './report';
 import { registerFamiliesPrint } from './families-print';
 import { runCommand } from './run';
 import { simulateCommand } from './simulate';
@@ -305,6 +308,10 @@ program.command('simulate <system>')
 
 // Reports, paper extracts and SMS helpers (src/cli/families-print.ts).
 registerFamiliesPrint(program, { globals, openLedger: openConfiguredLedger });
+registerConsentCommands(program);
+// After registerFamiliesPrint: it adds `report sla` to the same `report` command.
+registerSlaReportCommands(program);
+registerAccessCodeCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.exitCode = reportError(e, !!program.opts<GlobalOpts>().json);

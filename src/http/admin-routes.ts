@@ -10,6 +10,7 @@ import type { CursorRow, DeliveryFilter, HoldState, Ledger, QuarantineEntry, Run
 import { nullLogger } from '../core/logger';
 import type { AdminDeps, SourceStatus } from './app';
 import { actorOf } from './auth';
+import { familiesOpenApiPaths } from './families-routes';
 import { buildOpenApiDocument } from './openapi';
 
 export const API_PREFIX = '/api/v1';
@@ -202,7 +203,9 @@ export function createAdminRouter(deps: AdminDeps): Router {
   const log = deps.log ?? nullLogger;
   const onHoldDecided = deps.onHoldDecided;
   const router = express.Router();
-  const openApi = buildOpenApiDocument({ metricsAuth: deps.metricsAuth === true });
+  const base = buildOpenApiDocument({ metricsAuth: deps.metricsAuth === true });
+  // The families and upload routers are mounted beside this one when configured; document them too.
+  const openApi = deps.consentStore ? { ...base, paths: { ...base.paths, ...familiesOpenApiPaths() } } : base;
   const get = (path: string, h: (req: Request, res: Response) => Promise<void>): void => {
     router.get(path, tagged(path, h));
   };

@@ -16,6 +16,10 @@ import { API_PREFIX, createAdminRouter } from './admin-routes';
 import { createBearerAuth } from './auth';
 import { createErrorHandler } from './error-handler';
 import { createUploadRouter, type UploadDeps } from './upload-routes';
+import type { ConsentStore } from '../core/consent';
+import { createFamiliesRouter } from './families-routes';
+import type { SlaRuntime } from '../sla/runtime';
+import { createSlaRouter } from './sla-routes';
 
 /** What the runtime reports about one configured source of one school. */
 export interface SourceStatus {
@@ -51,6 +55,12 @@ export interface AdminDeps {
   log?: Logger;
   /** Require the bearer token on `/metrics` too (default false: scrapers usually sit inside). */
   metricsAuth?: boolean;
+  /** The SLA engine (reports, obligations, alerts, access codes); absent = its routes answer 404. */
+  sla?: SlaRuntime;
+  /** The consent registry (families API); absent = not mounted. */
+  consentStore?: ConsentStore;
+  /** Told when a registered consent re-queued withheld deliveries (wakes the delivery workers). */
+  onConsentRequeued?(n: number): void;
   /** File uploads into the inbox of a file-source instance (`PUT /api/v1/intake/files/...`). */
   upload?: UploadDeps;
   /** Told when an operator approved or rejected a safety hold (wakes the delivery workers). */
@@ -101,7 +111,13 @@ export function createApp(deps: AdminDeps): express.Express {
     next();
   }, auth);
   app.use(API_PREFIX, createAdminRouter(deps));
+  app.use(API_PREFIX, createSlaRouter({ runtime: deps.sla, ...(deps.now ? { now: deps.now } : {}) }));
   if (deps.upload) app.use(API_PREFIX, createUploadRouter({ ...deps.upload, log: deps.upload.log ?? log }));
+  if (deps.consentStore) {
+    app.use(API_PREFIX, createFamiliesRouter({
+      store: deps.consentStore, log, ...(deps.now ? { now: deps.now } : {}), ...(deps.onConsentRequeued ? { onRequeued: deps.onConsentRequeued } : {}),
+    }));
+  }
   // Reached only with a valid token (auth above answered everyone else).
   app.use((req, _res, next) => {
     next(new GatewayError('GW_API_NOT_FOUND', `No route for ${req.method} on this path.`));

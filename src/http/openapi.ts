@@ -6,6 +6,7 @@
  * with the routes the app actually serves (in both directions) and validates real answers
  * against its schemas. Enumerations come from the core catalogs so they cannot drift.
  */
+import { SLA_OPENAPI_PATHS, SLA_OPENAPI_SCHEMAS } from './sla-routes';
 import { DELIVERY_STATES, REPLAYABLE_STATES } from '../core/delivery-states';
 import { ERROR_CODES } from '../core/error-codes';
 import { ENTITY_TYPES } from '../core/records';
@@ -280,7 +281,7 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}): OpenApiDocument
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     security: [{ bearerAuth: [] }],
-    tags: [{ name: 'admin' }, { name: 'probes' }],
+    tags: [{ name: 'admin' }, { name: 'probes' }, { name: 'sla' }],
     paths: {
       '/healthz': {
         get: { operationId: 'getHealth', summary: 'Liveness', tags: ['probes'], security: open, responses: { '200': json(ref('Health'), 'Alive') } },
@@ -361,6 +362,7 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}): OpenApiDocument
       '/api/v1/stats': {
         get: op('getStats', 'Ledger statistics', {}, json(ref('Stats'), 'Statistics')),
       },
+      ...SLA_OPENAPI_PATHS,
       '/api/v1/openapi.json': {
         get: op('getOpenApi', 'This document', {}, json({ type: 'object' }, 'OpenAPI 3.1 document')),
       },
@@ -376,7 +378,7 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}): OpenApiDocument
         Internal: problem('A bug (GW_INTERNAL).'),
         Unavailable: problem('The ledger is busy (GW_LEDGER_BUSY); retry.'),
       },
-      schemas,
+      schemas: { ...schemas, ...SLA_OPENAPI_SCHEMAS },
     },
   };
 }

@@ -24,7 +24,7 @@ import { GatewayError, type Issue } from '../core/errors';
 import type { HoldPolicy } from '../core/ledger';
 import type { LogFormat, LogLevel } from './logger';
 import { isDenylistedKey, MIN_SECRET_LENGTH, REDACTED } from './redact';
-import gatewaySchema from '../../config/gateway.schema.json';
+import { gatewayConfigSchema } from './config-schema';
 
 export interface AdapterSpecLookup { (adapterId: string): AdapterSpec | undefined }
 
@@ -42,6 +42,8 @@ export interface GatewaySettings {
   ledger: LedgerConfig; admin: AdminConfig; idNamespace: string; logLevel: LogLevel; logFormat: LogFormat;
   delivery: DeliveryPolicy; scheduleJitterMs: number; safetyHold: HoldPolicy;
   intake: { host: string; port: number };
+  /** Filled in from the blocks' own schemas (src/infra/config-schema.ts); read through their modules. */
+  email?: Record<string, unknown>; sms?: Record<string, unknown>; families?: Record<string, unknown>;
   fgis: { enabled: boolean; basePath: string; clientsEnv: string; signingKeyEnv: string; tokenTtlSeconds: number; maxWindowDays: number };
 }
 export interface SimulatorConfig { system: string; host: string; port: number; live: boolean; seed?: number }
@@ -59,6 +61,8 @@ export interface SchoolConfig {
   id: string; name: string; timezone: string; sources: SourceInstanceConfig[]; sinks: string[];
   /** Overrides of gateway.safetyHold. */
   safetyHold?: Partial<HoldPolicy>;
+  /** E-mail, SMS, forecast and paper-extract settings (src/families). */
+  families?: Record<string, unknown>;
 }
 /** The config file after validation, with defaults filled in (`$schema` is allowed for editors). */
 export interface GatewayConfig {
@@ -256,7 +260,7 @@ function checkInstance(inst: unknown, path: string, kind: 'source' | 'sink', spe
 export function validateConfig(raw: unknown, specOf: AdapterSpecLookup, opts: ValidateOptions = {}): GatewayConfig {
   const issues: Issue[] = [];
   const cfg: unknown = structuredClone(raw);
-  if (!gatewayValidate) gatewayValidate = ajv().compile(gatewaySchema);
+  if (!gatewayValidate) gatewayValidate = ajv().compile(gatewayConfigSchema());
   if (!gatewayValidate(cfg)) for (const e of gatewayValidate.errors ?? []) issues.push(ajvIssue(e, ''));
   if (isObj(cfg)) {
     eachString(cfg, '', '', (s, path) => {

@@ -1,4 +1,5 @@
 import type { DeliveryItem, DeliveryOutcome, RunContext, SinkAdapter } from '../core/adapter';
+import type { ConsentGate, ElectronicChannel } from '../core/consent';
 import { GatewayError, toGatewayError } from '../core/errors';
 import type { DeliveryResult, Ledger } from '../core/ledger';
 import type { Logger } from '../core/logger';
@@ -60,6 +61,13 @@ export interface DeliveryWorkerDeps<C> {
   owner: string;
   observer?: DeliveryObserver;
   random?: () => number;
+  /**
+   * The consent gate (src/families/gate.ts) and the channel this sink is (default `portal`).
+   * Checked for every claimed batch at push time, so a withdrawal stops the next push: a refused
+   * item is completed `rejected` with GW_CONSENT_MISSING without reaching the sink, and a later
+   * consent re-queues it (ConsentStore.requeueWithheld). Absent = no gate (no families config).
+   */
+  consent?: { gate: ConsentGate; channel?: ElectronicChannel };
 }
 
 /**
@@ -114,13 +122,18 @@ export class DeliveryWorker<C> {
       leaseMs: d.policy.leaseMs, owner: d.owner,
     });
     if (items.length === 0) return 0;
+    const { allowed, withheld } = await this.gate(items);
+    if (allowed.length === 0) {
+      await d.ledger.completeDeliveries(withheld, d.now().toISOString());
+      return items.length;
+    }
     const rate = d.policy.ratePerSecond;
-    if (rate !== undefined && rate > 0) this.nextPushAt = Math.max(this.nextPushAt, d.now().getTime()) + (items.length * 1000) / rate;
+    if (rate !== undefined && rate > 0) this.nextPushAt = Math.max(this.nextPushAt, d.now().getTime()) + (allowed.length * 1000) / rate;
     const started = Date.now();
     let outcomes: DeliveryOutcome[];
     let outage: GatewayError | undefined;
     try {
-      outcomes = await d.adapter.push(d.ctx, items);
+      outcomes = await d.adapter.push(d.ctx, allowed);
       if (!this.healthy) d.log.info('sink recovered', { sink: d.sinkId });
       this.healthy = true;
       this.lastError = undefined;
@@ -132,7 +145,7 @@ export class DeliveryWorker<C> {
       this.healthy = false;
       this.lastError = err;
       d.observer?.sinkHealth?.(d.sinkId, false, err);
-      outcomes = items.map((i) => ({ deliveryId: i.deliveryId, status: 'failed' as const, error: err }));
+      outcomes = allowed.map((i) => ({ deliveryId: i.deliveryId, status: 'failed' as const, error: err }));
       if (OUTAGE_CODES.has(err.code)) {
         outage = err;
         this.recordOutage(err);
@@ -141,9 +154,36 @@ export class DeliveryWorker<C> {
       }
     }
     const durationMs = Date.now() - started;
-    const results = this.toResults(items, outcomes, durationMs, outage);
-    await d.ledger.completeDeliveries(results, d.now().toISOString());
+    const results = this.toResults(allowed, outcomes, durationMs, outage);
+    await d.ledger.completeDeliveries([...withheld, ...results], d.now().toISOString());
     return items.length;
+  }
+
+  /** Splits a claimed batch into items the consent gate lets through and `rejected` results for the rest. */
+  private async gate(items: DeliveryItem[]): Promise<{ allowed: DeliveryItem[]; withheld: DeliveryResult[] }> {
+    const { d } = this;
+    if (!d.consent) return { allowed: items, withheld: [] };
+    const channel = d.consent.channel ?? 'portal';
+    const decisions = await d.consent.gate.check(
+      items.map((i) => ({ entityType: i.entityType, schoolId: i.schoolId, payload: i.payload, deliveryId: i.deliveryId })), channel, d.now().toISOString(),
+    );
+    const allowed: DeliveryItem[] = [];
+    const withheld: DeliveryResult[] = [];
+    const reasons: Record<string, number> = {};
+    items.forEach((item, k) => {
+      const dec = decisions[k];
+      if (dec?.allowed === true) { allowed.push(item); return; }
+      const reason = dec?.reason ?? 'unresolved';
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
+      const err = new GatewayError('GW_CONSENT_MISSING',
+        `Delivery ${item.deliveryId} (${item.entityType}, school ${item.schoolId}) withheld from sink ${d.sinkId}: no valid consent for channel ${channel} (${reason})`);
+      withheld.push({ deliveryId: item.deliveryId, attempt: item.attempt, to: 'rejected', error: err.toJSON(), durationMs: 0 });
+    });
+    if (withheld.length > 0) {
+      d.log.info('deliveries withheld: no valid consent', { sink: d.sinkId, channel, count: withheld.length, reasons });
+      d.observer?.delivered?.(d.sinkId, 'rejected', withheld.length);
+    }
+    return { allowed, withheld };
   }
 
   private recordOutage(err: GatewayError): void {
@@ -155,8 +195,11 @@ export class DeliveryWorker<C> {
     const pause = Math.max(openMs, Math.min(err.retryAfterMs ?? 0, this.d.policy.backoff.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS));
     this.opens++;
     this.openUntil = d.now().getTime() + pause;
+    // Told once when the circuit opens; a failed probe re-opening it is routine (debug).
+    const meta = { sink: d.sinkId, code: err.code, pauseMs: pause, failedPushesInRow: this.outagesInRow };
+    if (this.breakerState === 'closed') d.log.warn('circuit open: sink left alone, then probed', meta);
+    else d.log.debug('probe failed: circuit stays open', meta);
     this.setBreaker('open');
-    d.log.warn('circuit open: sink left alone, then probed', { sink: d.sinkId, code: err.code, pauseMs: pause, failedPushesInRow: this.outagesInRow });
   }
 
   private closeBreaker(): void {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunContext, SinkAdapter } from '../core/adapter';
-import { GatewayError } from '../core/errors';
+import { GatewayError, toGatewayError } from '../core/errors';
 import { DEFAULT_ID_NAMESPACE, makeIdResolver } from '../core/ids';
 import type { Ledger, SinkRoute } from '../core/ledger';
 import type { Logger } from '../core/logger';
@@ -19,6 +19,10 @@ import { systemClock, type Clock } from './clock';
 import { SIMULATORS, SINKS, SOURCES, specOf } from './registry';
 import { Scheduler } from './scheduler';
 import { SourceRunner, type SourceInstance } from './source-runner';
+import { createFamiliesRuntime, type FamiliesRuntime } from '../families/consent/runtime';
+import { familiesSettings } from '../families/consent/settings';
+import { childAllowedFor } from '../families/gate';
+import { SlaRuntime } from '../sla/runtime';
 import { resolvePushConfig, type PushSourceConfig } from '../../adapters/push-source/spec';
 import { createTokenIssuer, parseClients } from '../http/fgis/oauth';
 import type { IntakeAppDeps } from '../http/intake-app';
@@ -54,6 +58,11 @@ export class Gateway {
   readonly owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly stopController = new AbortController();
   private readonly watchers: Array<{ close(): void }> = [];
+  /** Consent registry, its gate, the withdrawal purge and e-mail to families. */
+  families!: FamiliesRuntime;
+  private purgeTimer: NodeJS.Timeout | undefined;
+  /** The SLA engine; undefined when no school has `sla` settings. */
+  sla: SlaRuntime | undefined = undefined;
   private started = false;
   private stopped = false;
 
@@ -92,7 +101,13 @@ export class Gateway {
       const mig = await ledger.migrate();
       if (mig.from !== mig.to) log.info('ledger migrated', { from: mig.from, to: mig.to });
       const gw = new Gateway(config, ledger, sims, log, clock);
-      gw.build();
+      try {
+        gw.build();
+        gw.sla = SlaRuntime.create({ config, ledger, log, now: () => clock.now(), owner: gw.owner });
+      } catch (e) {
+        await ledger.close();
+        throw e;
+      }
       const recovered = await ledger.recoverInFlight({ now: clock.now().toISOString(), all: true });
       if (recovered > 0) log.warn('deliveries recovered after restart', { count: recovered });
       return gw;
@@ -104,6 +119,9 @@ export class Gateway {
 
   private build(): void {
     const cfg = this.config;
+    this.families = createFamiliesRuntime(cfg, this.ledger, { log: this.log, now: () => this.clock.now() });
+    const gateOn = familiesSettings(cfg).consentGate !== 'off';
+    if (!gateOn) this.log.warn('consent gate is OFF: records of children reach electronic channels without a registered consent (demo and tests only)', { setting: 'gateway.families.consentGate' });
     const idNamespace = cfg.gateway.idNamespace ?? DEFAULT_ID_NAMESPACE;
     const validator = getCanonicalValidator();
     const policy = cfg.gateway.delivery;
@@ -131,6 +149,7 @@ export class Gateway {
         observer: {
           delivered: (sink, outcome, n) => this.metrics.deliveries.inc({ sink, outcome }, n),
         },
+        ...(gateOn ? { consent: { gate: this.families.gate } } : {}),
       }));
     }
     for (const school of cfg.schools) {
@@ -159,7 +178,7 @@ export class Gateway {
         };
         this.runners.push(new SourceRunner(inst, {
           ledger: this.ledger, validator, log: this.log, clock: this.clock, idNamespace, owner: this.owner,
-          onEnqueued: () => { for (const w of this.workers.values()) w.poke(); },
+          onEnqueued: () => { for (const w of this.workers.values()) w.poke(); this.families.notifier?.poke(); },
           observer: {
             counted: (schoolId, source, result, n) => { if (n > 0) this.metrics.recordsIn.inc({ school: schoolId, source, result }, n); },
             runFinished: (schoolId, source, status, seconds) => {
@@ -183,6 +202,15 @@ export class Gateway {
     if (this.started) return { initialSyncs: Promise.resolve() };
     this.started = true;
     for (const w of this.workers.values()) w.start();
+    const purge = (): void => {
+      void this.families.store.purgeWithdrawn(this.clock.now().toISOString())
+        .catch((e: unknown) => this.log.error('withdrawal purge failed', { code: toGatewayError(e).code }));
+    };
+    purge();
+    this.purgeTimer = setInterval(purge, this.families.purgeIntervalMs);
+    this.purgeTimer.unref();
+    this.families.notifier?.start(this.families.notifyIntervalMs);
+    this.sla?.start();
     const cfg = this.config;
     const initial: Promise<unknown>[] = [];
     for (const r of this.runners) {
@@ -230,7 +258,7 @@ export class Gateway {
    */
   intakeDeps(env: NodeJS.ProcessEnv = process.env): IntakeAppDeps | undefined {
     const cfg = this.config;
-    const wake = (): void => { for (const w of this.workers.values()) w.poke(); };
+    const wake = (): void => { for (const w of this.workers.values()) w.poke(); this.families.notifier?.poke(); };
     const deps: IntakeAppDeps = { log: this.log.child({ listener: 'intake' }) };
     if (this.pushTargets.size > 0) {
       deps.push = {
@@ -251,6 +279,7 @@ export class Gateway {
         basePath: f.basePath, ledger: this.ledger, issuer: createTokenIssuer(clients, key, f.tokenTtlSeconds), accountKey: key,
         idNamespace: cfg.gateway.idNamespace ?? DEFAULT_ID_NAMESPACE, schoolInfo: (id) => schools.get(id),
         now: () => this.clock.now(), maxWindowDays: f.maxWindowDays,
+        ...(familiesSettings(cfg).consentGate !== 'off' ? { allowChild: childAllowedFor(this.families.store, 'api', () => this.clock.now()) } : {}),
       };
     }
     return deps.push || deps.fgis ? deps : undefined;
@@ -277,6 +306,10 @@ export class Gateway {
     this.stopController.abort();
     await workersStopped;
     while (this.runners.some((r) => r.running) && Date.now() < deadline + 2000) await new Promise((r) => setTimeout(r, 50));
+    clearInterval(this.purgeTimer);
+    await this.sla?.stop();
+    await this.families.notifier?.stop();
+    this.families.transport?.close();
     await this.ledger.close();
     await Promise.all(this.simulators.map((s) => s.close().catch(() => undefined)));
   }

@@ -53,19 +53,41 @@ function fieldsAt(instantMs: number, timeZone: string): Fields {
   return { y: get('year'), mo: get('month'), d: get('day'), h: get('hour') % 24, mi: get('minute'), s: get('second') };
 }
 
-/** Offset of the zone from UTC at an instant, in ms (Asia/Novosibirsk → +7 h). */
-export function offsetMsAt(instant: Date | number, timeZone: string): number {
-  const ms = typeof instant === 'number' ? instant : instant.getTime();
-  const whole = Math.floor(ms / 1000) * 1000;
+/**
+ * Offsets are cached per zone and quarter of an hour: every offset change in the tz database
+ * since 1970 falls on a quarter-hour boundary, and `Intl.formatToParts` costs more than the rest
+ * of a deadline computation together (the engine judges thousands of records a minute).
+ */
+const OFFSET_BUCKET_MS = 15 * MINUTE_MS;
+const offsetCache = new Map<string, number>();
+const MAX_CACHED_OFFSETS = 50_000;
+
+function offsetOfWholeSecond(whole: number, timeZone: string): number {
   const f = fieldsAt(whole, timeZone);
   return Date.UTC(f.y, f.mo - 1, f.d, f.h, f.mi, f.s) - whole;
 }
 
+/** Offset of the zone from UTC at an instant, in ms (Asia/Novosibirsk → +7 h). */
+export function offsetMsAt(instant: Date | number, timeZone: string): number {
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  const whole = Math.floor(ms / 1000) * 1000;
+  if (whole < 0) return offsetOfWholeSecond(whole, timeZone);
+  const bucket = Math.floor(whole / OFFSET_BUCKET_MS);
+  const key = `${timeZone}|${bucket}`;
+  let offset = offsetCache.get(key);
+  if (offset === undefined) {
+    offset = offsetOfWholeSecond(bucket * OFFSET_BUCKET_MS, timeZone);
+    if (offsetCache.size >= MAX_CACHED_OFFSETS) offsetCache.clear();
+    offsetCache.set(key, offset);
+  }
+  return offset;
+}
+
 /** The wall-clock date and minute of an instant in the zone. */
 export function toLocal(instant: Date, timeZone: string): LocalTime {
-  const f = fieldsAt(instant.getTime(), timeZone);
+  const wall = new Date(instant.getTime() + offsetMsAt(instant, timeZone));
   const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return { date: `${pad(f.y, 4)}-${pad(f.mo)}-${pad(f.d)}`, minuteOfDay: f.h * 60 + f.mi };
+  return { date: `${pad(wall.getUTCFullYear(), 4)}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}`, minuteOfDay: wall.getUTCHours() * 60 + wall.getUTCMinutes() };
 }
 
 /** The school-local date of an instant. */

@@ -31,6 +31,8 @@ function writeConfig(dir: string): string {
       // Small batches and short backoff so delivery spans many kills.
       delivery: { batchSize: 25, maxAttempts: 50, backoffBaseMs: 100, backoffCapMs: 1000, leaseMs: 600000, pollIntervalMs: 50 },
       scheduleJitterMs: 0,
+      // The simulator's children have no registered consents; the gate is tested in families-*.
+      families: { consentGate: 'off' },
     },
     simulators: [],
     sinks: [{ id: 'portal', adapter: 'rest-portal-sink', config: { baseUrl: '${DIARY_SIM_PORTAL_URL}', token: '${DIARY_SIM_PORTAL_TOKEN}' } }],

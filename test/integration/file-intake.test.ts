@@ -23,6 +23,7 @@ function config(dir: string, inbox: string): Record<string, unknown> {
     gateway: {
       ledger: { driver: 'sqlite', path: path.join(dir, 'ledger.sqlite') }, admin: { enabled: false }, logLevel: 'warn',
       delivery: { batchSize: 50, backoffBaseMs: 50, backoffCapMs: 200, pollIntervalMs: 20 },
+      families: { consentGate: 'off' },
     },
     sinks: [{ id: 'portal', adapter: 'rest-portal-sink', config: { baseUrl: '${DIARY_SIM_PORTAL_URL}', token: '${DIARY_SIM_PORTAL_TOKEN}' } }],
     schools: [{

@@ -30,6 +30,8 @@ function config(dir: string): Record<string, unknown> {
       delivery: { batchSize: 50, backoffBaseMs: 50, backoffCapMs: 200, pollIntervalMs: 20 },
       intake: { host: '127.0.0.1', port: 0 },
       fgis: { enabled: true },
+      // Made-up children without registered consents; the gate is tested in families-*.
+      families: { consentGate: 'off' },
     },
     sinks: [{ id: 'portal', adapter: 'rest-portal-sink', config: { baseUrl: '${DIARY_SIM_PORTAL_URL}', token: '${DIARY_SIM_PORTAL_TOKEN}' } }],
     schools: [{

@@ -38,7 +38,7 @@ describe('http auth', () => {
   });
 
   it('finds the API routes to check (guards the loops below)', () => {
-    assert.equal(apiRoutes(h).length, 15);
+    assert.equal(apiRoutes(h).length, 23);
   });
 
   it('answers 401 problem+json with no data to every /api/ route without a token', async () => {
@@ -93,7 +93,8 @@ describe('http auth', () => {
       id: 1, schoolId: 'school-1', sourceInstance: 'netschool', stream: 'marks', sourceId: 'm1', errorCode: 'GW_RECORD_INVALID',
       message: 'invalid', issues: [], raw: {}, runId: 'r1', firstSeenAt: '2025-03-01T10:00:00.000Z', lastSeenAt: '2025-03-01T10:00:00.000Z', seenCount: 1,
     }];
-    for (const r of apiRoutes(h).filter((x) => x.method === 'get')) {
+    // The SLA routes answer 404 without a configured engine (this harness has none); sla-routes tests cover them.
+    for (const r of apiRoutes(h).filter((x) => x.method === 'get' && !x.path.startsWith('/api/v1/sla/'))) {
       const res = await request(h.app).get(r.path).set('Authorization', `Bearer ${TOKEN}`);
       assert.equal(res.status, 200, `${r.path}: ${res.text}`);
       assert.match(String(res.headers['content-type']), /^application\/json/);

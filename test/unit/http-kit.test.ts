@@ -237,7 +237,7 @@ describe('http test kit', () => {
     assert.ok(routes.includes('GET /api/v1/deliveries/:id'));
     assert.ok(routes.includes('POST /api/v1/deliveries/replay'));
     assert.equal(new Set(routes).size, routes.length, 'no route listed twice');
-    assert.equal(routes.length, 18);
+    assert.equal(routes.length, 26);
   });
 
   it('maps express params to OpenAPI templates', () => {

@@ -1,0 +1,101 @@
+/**
+ * `diary-gateway report sla` and `diary-gateway access-codes` end to end: the compiled CLI as a
+ * child process, on a ledger file holding the synthetic school year (test/fixtures/sla), with a
+ * configuration that carries `gateway.sla` and `schools[].sla`.
+ *
+ * Needs the lead's wiring: `registerReportCommands(program)` and `registerAccessCodeCommands(program)`
+ * in src/cli/main.ts, and the `sla` fragments in config/gateway.schema.json.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { openLedger } from '../../src/ledger';
+import { runCli } from '../support/cli-process';
+import { tmpDir } from '../support/harness';
+import { dataset, expected, replaySchoolYear } from '../fixtures/sla/school-year/replay';
+
+describe('CLI: report sla and access-codes (child process)', function () {
+  this.timeout(120_000);
+  const dir = tmpDir('sla-cli-');
+  const file = path.join(dir, 'ledger.sqlite');
+  const config = path.join(dir, 'config.json');
+  const exp = expected();
+  const [from, to] = dataset().window;
+
+  before(async () => {
+    const ledger = openLedger({ driver: 'sqlite', path: file });
+    await ledger.migrate();
+    const replay = await replaySchoolYear(ledger);
+    await replay.runtime.stop();
+    await ledger.close();
+    fs.writeFileSync(config, JSON.stringify({
+      gateway: { ledger: { path: file }, admin: { enabled: false, port: 0 }, sla: { atRiskMinutes: 240 } },
+      sinks: [{ id: 'portal', adapter: 'rest-portal-sink', config: { baseUrl: 'http://127.0.0.1:9/', token: '${PORTAL_TOKEN}' } }],
+      schools: (['kamensk', 'moscow', 'rabitickaya'] as const).map((k) => ({
+        id: exp[k].schoolId, name: `Школа (${exp[k].profile})`, timezone: exp[k].timeZone, sinks: ['portal'], sla: { profiles: [exp[k].profile] },
+      })),
+    }, null, 2));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('report sla --format json: the hand-computed summary of every profile', async () => {
+    for (const k of ['kamensk', 'moscow', 'rabitickaya'] as const) {
+      const r = await runCli(['-c', config, 'report', 'sla', '--school', exp[k].schoolId, '--from', from, '--to', to, '--format', 'json']);
+      assert.equal(r.code, 0, r.stderr);
+      const data = JSON.parse(r.stdout) as { summary: Array<{ obligation: string; total: number; onTime: number; late: number; missing: number }> };
+      assert.deepEqual(data.summary.map((s) => [s.obligation.split('/')[1], s.total, s.onTime, s.late, s.missing]),
+        exp[k].summary.map((s) => [s['obligation'], s['total'], s['onTime'], s['late'], s['missing']]), k);
+    }
+  });
+
+  it('report sla --format csv -o FILE writes Excel CSV (BOM, ;) and a one-line summary; --strict exits 4', async () => {
+    const out = path.join(dir, 'kamensk.csv');
+    const r = await runCli(['-c', config, 'report', 'sla', '--school', exp.kamensk.schoolId, '--from', from, '--to', to, '--format', 'csv', '-o', out, '--strict']);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /kamensk\.csv: csv, school kamensk-school-19, 2025-09-01\.\.2026-06-30: 20 record\(s\) with a deadline, 8 late, 2 missing/);
+    const csv = fs.readFileSync(out, 'utf8');
+    assert.ok(csv.startsWith('\uFEFFРазрез;Класс;Месяц;Обязательство;'));
+    assert.match(csv, /\r\nШкола;;;kamensk-uralsky-19\/marks-entered;8;5;3;3;0;0;0;0;9 ч;1 д 10 ч\r\n/);
+    assert.match(csv, /\r\nКласс;Предмет;Дата;Обязательство;Срок;Выполнено;Опоздание;Чья задержка;Запись\r\n/);
+  });
+
+  it('report sla --format pdf -o FILE: a PDF whose text (pdftotext) is the Russian report', async () => {
+    const out = path.join(dir, 'moscow.pdf');
+    const r = await runCli(['-c', config, 'report', 'sla', '--school', exp.moscow.schoolId, '--from', from, '--to', to, '--format', 'pdf', '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(fs.readFileSync(out).subarray(0, 5).toString(), '%PDF-');
+    const text = execFileSync('pdftotext', ['-layout', out, '-'], { encoding: 'utf8' });
+    assert.match(text, /Соблюдение сроков ведения электронного дневника/);
+    assert.match(text, /Записи с опозданием и невыполненные/);
+    assert.match(text, /2 д 9 ч 30 мин/);
+  });
+
+  it('usage errors exit 2: a bad window, an unknown school, an unknown format', async () => {
+    const bad = await runCli(['-c', config, 'report', 'sla', '--school', exp.kamensk.schoolId, '--from', '2026-13-01', '--to', to]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /GW_API_BAD_REQUEST/);
+    const unknown = await runCli(['-c', config, 'report', 'sla', '--school', 'nope', '--from', from, '--to', to, '--format', 'json']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /GW_SCHOOL_UNKNOWN/);
+    const format = await runCli(['-c', config, 'report', 'sla', '--school', exp.kamensk.schoolId, '--from', from, '--to', to, '--format', 'xls']);
+    assert.equal(format.code, 2);
+  });
+
+  it('access-codes register (after hours), list --open, issue: the 5-working-day deadline from the CLI', async () => {
+    const reg = await runCli(['-c', config, '--json', 'access-codes', 'register', '--school', exp.kamensk.schoolId, '--family', 'REQ-CLI-1', '--received-at', '2025-12-30T14:30:00Z']);
+    assert.equal(reg.code, 0, reg.stderr);
+    const v = JSON.parse(reg.stdout) as { id: number; registeredAt: string; dueDate: string; movedToNextWorkingDay: boolean; registeredBy: string };
+    assert.deepEqual([v.registeredAt, v.dueDate, v.movedToNextWorkingDay], ['2026-01-12T04:00:00.000Z', '2026-01-19', true]);
+    assert.match(v.registeredBy, /^cli:/);
+    const list = await runCli(['-c', config, 'access-codes', 'list', '--school', exp.kamensk.schoolId, '--open']);
+    assert.equal(list.code, 4, 'an overdue open request needs attention');
+    assert.match(list.stdout, new RegExp(`^${v.id}\\s+kamensk-school-19\\s+REQ-CLI-1\\s.*overdue`, 'm'));
+    const issue = await runCli(['-c', config, 'access-codes', 'issue', String(v.id), '--issued-at', '2026-01-19T10:00:00Z']);
+    assert.equal(issue.code, 0, issue.stderr);
+    assert.match(issue.stdout, /due 2026-01-19T19:00:00.000Z \(2026-01-19\), issued, issued 2026-01-19T10:00:00.000Z by cli:/);
+    const name = await runCli(['-c', config, 'access-codes', 'register', '--school', exp.kamensk.schoolId, '--family', 'Иванова']);
+    assert.equal(name.code, 2);
+    assert.match(name.stderr, /--family|familyRef/);
+  });
+});
