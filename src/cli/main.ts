@@ -9,6 +9,7 @@ import { EXIT, printJson, printTable, reportError } from './output';
 import { DEFAULT_CONFIG, createGateway, makeLogger, openConfiguredLedger, readValidatedConfig } from './context';
 import { registerAccessCodeCommands } from './access-codes';
 import { registerConsentCommands } from './consent';
+import { registerExportCommands } from './export';
 import { registerSlaReportCommands } from './report';
 import { registerFamiliesPrint } from './families-print';
 import { runCommand } from './run';
@@ -312,6 +313,7 @@ registerConsentCommands(program);
 // After registerFamiliesPrint: it adds `report sla` to the same `report` command.
 registerSlaReportCommands(program);
 registerAccessCodeCommands(program);
+registerExportCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.exitCode = reportError(e, !!program.opts<GlobalOpts>().json);

@@ -12,6 +12,7 @@ import { fileExportSimulator, fileSource } from '../../adapters/file-source';
 import { meshSimulator, meshSource } from '../../adapters/mesh-source';
 import { netschoolSimulator, netschoolSource } from '../../adapters/netschool-source';
 import { oneRosterSimulator, oneRosterSource } from '../../adapters/oneroster-source';
+import { oneRosterConsumerSimulator, oneRosterSink } from '../../adapters/oneroster-sink';
 import { pushSource } from '../../adapters/push-source';
 import { restPortalSimulator, restPortalSink } from '../../adapters/rest-portal-sink';
 import { smev3Simulator, smev3Sink } from '../../adapters/smev3-sink';
@@ -31,6 +32,7 @@ export const SOURCES: Readonly<Record<string, SourceAdapter<any>>> = {
 export const SINKS: Readonly<Record<string, SinkAdapter<any>>> = {
   'rest-portal-sink': restPortalSink,
   'smev3-sink': smev3Sink,
+  'oneroster-sink': oneRosterSink,
 };
 
 export const SIMULATORS: Readonly<Record<string, SimulatorFactory>> = {
@@ -43,6 +45,7 @@ export const SIMULATORS: Readonly<Record<string, SimulatorFactory>> = {
   oneroster: oneRosterSimulator,
   file: fileExportSimulator,
   'sms-gateway': smsGatewaySimulator,
+  'oneroster-consumer': oneRosterConsumerSimulator,
 };
 
 /** Folder name under adapters/ of every registered adapter (for the registry test). */
