@@ -23,9 +23,12 @@ export interface AdminServer {
 
 export function startAdminServer(app: Express, opts: AdminServerOptions): Promise<AdminServer> {
   const server = createServer(app);
-  // Bounded header and request times: the admin API has no long requests.
+  // Headers must arrive quickly; a request as a whole may be long (a 1 GB export uploaded to a
+  // file-source inbox streams for minutes), so it is bounded by inactivity instead: a client
+  // that sends nothing for a minute is cut off.
   server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.requestTimeout = 0;
+  server.timeout = 60_000;
   return new Promise<AdminServer>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(new GatewayError('GW_CONFIG_INVALID',
