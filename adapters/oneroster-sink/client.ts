@@ -12,23 +12,18 @@ import type { HttpClient, HttpResponse } from '../../src/core/http';
 import type { Logger } from '../../src/core/logger';
 import { COLLECTIONS } from './collections';
 import { failureError, imsxOf, oauthErrorOf, transportError } from './errors';
+import { acceptToken, clientCredentialsRequest, tokenIsFresh, type TokenState } from '../../src/infra/adapter-kit/oauth2';
 import type { Step } from './plan';
 import type { ResolvedOneRosterSinkConfig } from './spec';
 
-export interface TokenState { token?: string; issuedAt?: number; expiresAt?: number }
+export type { TokenState } from '../../src/infra/adapter-kit/oauth2';
 
 export interface ClientDeps { http: HttpClient; log: Logger; now(): Date }
 
 /** The answer to one step: done, already gone (DELETE), or this item failed (the push goes on). */
 export type StepResult = { kind: 'ok'; status: number } | { kind: 'gone' } | { kind: 'item'; error: GatewayError };
 
-/** Never use a token this close to its expiry (a call must not race it); half the lifetime for short tokens. */
-const EXPIRY_MARGIN_MS = 30_000;
-
-/** `application/x-www-form-urlencoded` value (RFC 6749 appendix B, also inside HTTP Basic). */
-export function formEncode(s: string): string {
-  return encodeURIComponent(s).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
+export { formEncode } from '../../src/infra/adapter-kit/oauth2';
 
 function parseBody(data: unknown): unknown {
   if (typeof data !== 'string') return data;
@@ -43,10 +38,7 @@ export class OneRosterConsumerClient {
   ) {}
 
   private fresh(): boolean {
-    if (!this.state.token) return false;
-    if (this.state.expiresAt === undefined) return true;
-    const lifetime = this.state.issuedAt !== undefined ? this.state.expiresAt - this.state.issuedAt : Infinity;
-    return this.deps.now().getTime() < this.state.expiresAt - Math.min(EXPIRY_MARGIN_MS, Math.max(0, lifetime / 2));
+    return tokenIsFresh(this.state, this.deps.now().getTime());
   }
 
   /** Asks the token endpoint for a new access token. Throws GatewayError (auth, outage, protocol). */
@@ -54,17 +46,11 @@ export class OneRosterConsumerClient {
     this.state.token = undefined;
     this.state.expiresAt = undefined;
     const { cfg } = this;
-    const form = ['grant_type=client_credentials', `scope=${formEncode(cfg.scopes.join(' '))}`];
-    const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' };
-    if (cfg.clientAuth === 'basic') {
-      headers.Authorization = `Basic ${Buffer.from(`${formEncode(cfg.clientId)}:${formEncode(cfg.clientSecret)}`).toString('base64')}`;
-    } else {
-      form.push(`client_id=${formEncode(cfg.clientId)}`, `client_secret=${formEncode(cfg.clientSecret)}`);
-    }
+    const { headers, body: form } = clientCredentialsRequest(cfg);
     let res: HttpResponse<unknown>;
     try {
       res = await this.deps.http.request<unknown>({
-        method: 'POST', url: cfg.authUrl, pathTemplate: '/token', headers, body: form.join('&'),
+        method: 'POST', url: cfg.authUrl, pathTemplate: '/token', headers, body: form,
         responseType: 'text', timeoutMs: cfg.timeoutMs, maxAttempts: 1,
       });
     } catch (e) {
@@ -77,17 +63,11 @@ export class OneRosterConsumerClient {
         where: 'token request', retryAfter: res.headers['retry-after'], now: this.deps.now(),
       }).error;
     }
-    const rec = typeof body === 'object' && body !== null ? body as Record<string, unknown> : undefined;
-    const token = typeof rec?.access_token === 'string' && rec.access_token !== '' ? rec.access_token : undefined;
-    if (!token) {
+    const accepted = acceptToken(this.state, body, this.deps.now().getTime());
+    if (!accepted.ok) {
       throw new GatewayError('GW_SINK_PROTOCOL', `OneRoster consumer token endpoint answered HTTP ${res.status} without an access_token`, { httpStatus: res.status });
     }
-    const now = this.deps.now().getTime();
-    const expiresIn = Number(rec?.expires_in);
-    this.state.token = token;
-    this.state.issuedAt = now;
-    this.state.expiresAt = Number.isFinite(expiresIn) && expiresIn > 0 ? now + expiresIn * 1000 : undefined;
-    this.deps.log.debug('oneroster consumer token ok', { expiresInSec: Number.isFinite(expiresIn) ? expiresIn : undefined });
+    this.deps.log.debug('oneroster consumer token ok', { expiresInSec: accepted.expiresIn });
   }
 
   urlOf(step: Step): { url: string; template: string } {

@@ -1,6 +1,7 @@
 import { GatewayError } from '../../src/core/errors';
 import type { HttpClient, HttpResponse } from '../../src/core/http';
 import type { Logger } from '../../src/core/logger';
+import { acceptToken, clientCredentialsRequest, tokenIsFresh, type TokenState } from '../../src/infra/adapter-kit/oauth2';
 import { COLLECTIONS, type Collection } from './collections';
 import { codeMinorOf, oauthErrorOf, oneRosterError, type OneRosterOp } from './errors';
 import type { ClientAuth } from './spec';
@@ -26,13 +27,7 @@ export interface OneRosterClientDeps {
   now(): Date;
 }
 
-/** The access token kept between calls and runs (by the adapter instance, per school and client). */
-export interface TokenState {
-  token?: string;
-  /** Epoch ms after which the token is not used (from `expires_in`). */
-  expiresAt?: number;
-  issuedAt?: number;
-}
+export type { TokenState } from '../../src/infra/adapter-kit/oauth2';
 
 /** One page of a collection read. */
 export interface Page {
@@ -43,15 +38,9 @@ export interface Page {
   offset?: number;
 }
 
-/** Never use a token this close to its expiry (a call must not race the expiry). */
-const EXPIRY_MARGIN_MS = 30_000;
-
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
-/** `application/x-www-form-urlencoded` value (RFC 6749 appendix B: also used inside HTTP Basic). */
-export function formEncode(s: string): string {
-  return encodeURIComponent(s).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
+export { formEncode } from '../../src/infra/adapter-kit/oauth2';
 
 /** The `rel="next"` target of a `Link` header (RFC 8288), resolved against `base`; undefined when none. */
 export function nextLink(header: string | undefined, base: string): string | undefined {
@@ -96,37 +85,22 @@ export class OneRosterClient {
   }
 
   private fresh(): boolean {
-    if (!this.state.token) return false;
-    if (this.state.expiresAt === undefined) return true;
-    const lifetime = this.state.issuedAt !== undefined ? this.state.expiresAt - this.state.issuedAt : Infinity;
-    return this.deps.now().getTime() < this.state.expiresAt - Math.min(EXPIRY_MARGIN_MS, Math.max(0, lifetime / 2));
+    return tokenIsFresh(this.state, this.deps.now().getTime());
   }
 
   /** Asks the token endpoint for a new access token (client credentials grant). */
   async fetchToken(): Promise<void> {
     this.state.token = undefined;
     this.state.expiresAt = undefined;
-    const form: string[] = ['grant_type=client_credentials'];
-    if (this.cfg.scopes.length > 0) form.push(`scope=${formEncode(this.cfg.scopes.join(' '))}`);
-    const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' };
-    if (this.cfg.clientAuth === 'basic') {
-      headers.Authorization = `Basic ${Buffer.from(`${formEncode(this.cfg.clientId)}:${formEncode(this.cfg.clientSecret)}`).toString('base64')}`;
-    } else {
-      form.push(`client_id=${formEncode(this.cfg.clientId)}`, `client_secret=${formEncode(this.cfg.clientSecret)}`);
-    }
+    const { headers, body: form } = clientCredentialsRequest(this.cfg);
     const res = await this.deps.http.request<unknown>({
-      method: 'POST', url: this.cfg.authUrl, pathTemplate: '/token', headers, body: form.join('&'), responseType: 'text',
+      method: 'POST', url: this.cfg.authUrl, pathTemplate: '/token', headers, body: form, responseType: 'text',
       ...(this.cfg.timeoutMs ? { timeoutMs: this.cfg.timeoutMs } : {}),
     });
     const body = this.parse(res, 'token', 'token');
-    const token = isObj(body) && typeof body.access_token === 'string' && body.access_token !== '' ? body.access_token : undefined;
-    if (!token) throw oneRosterError({ op: 'token', signal: 'no-token' }, { where: 'token' });
-    const now = this.deps.now().getTime();
-    const expiresIn = isObj(body) ? Number(body.expires_in) : NaN;
-    this.state.token = token;
-    this.state.issuedAt = now;
-    this.state.expiresAt = Number.isFinite(expiresIn) && expiresIn > 0 ? now + expiresIn * 1000 : undefined;
-    this.deps.log.debug('oneroster token ok', { expiresInSec: Number.isFinite(expiresIn) ? expiresIn : undefined });
+    const accepted = acceptToken(this.state, body, this.deps.now().getTime());
+    if (!accepted.ok) throw oneRosterError({ op: 'token', signal: 'no-token' }, { where: 'token' });
+    this.deps.log.debug('oneroster token ok', { expiresInSec: accepted.expiresIn });
   }
 
   /** JSON of a 2xx answer, or the error the table gives for a failing one. */

@@ -14,11 +14,16 @@ interface Globals { config: string; json?: boolean }
 
 const actor = (): string => `cli:${process.env.USER ?? 'operator'}`;
 
-/** Opens the ledger and the SLA runtime for one command, and reports errors with the CLI's exit codes. */
-async function withAccessCodes(cmd: Command, fn: (rt: SlaRuntime, json: boolean) => Promise<number>): Promise<void> {
+/**
+ * Opens the ledger and the SLA runtime for one command (after `precheck`, which may throw on bad
+ * options before anything is opened), sets the exit code `fn` returns, and reports errors with
+ * the CLI's exit codes. Shared by `access-codes` and `report sla`.
+ */
+export async function withSlaRuntime(cmd: Command, fn: (rt: SlaRuntime, json: boolean) => Promise<number>, precheck?: () => void): Promise<void> {
   const g = cmd.optsWithGlobals<Globals>();
   const logger = makeLogger('warn', 'json');
   try {
+    precheck?.();
     const { ledger, config } = await openConfiguredLedger(g.config);
     try {
       const rt = SlaRuntime.create({ config, ledger, log: logger.log, now: () => new Date(), owner: `cli:${process.pid}` });
@@ -54,7 +59,7 @@ export function registerAccessCodeCommands(program: Command): void {
     .requiredOption('--family <ref>', 'the school\'s reference for the family (application number; never a name)')
     .option('--received-at <iso>', 'when the request reached the school (default: now)')
     .action(async (o: { school: string; family: string; receivedAt?: string }, cmd: Command) => {
-      await withAccessCodes(cmd, async (rt, json) => {
+      await withSlaRuntime(cmd, async (rt, json) => {
         const v = await rt.accessCodes.register({ schoolId: o.school, familyRef: o.family, ...(o.receivedAt ? { receivedAt: o.receivedAt } : {}), actor: actor(), now: new Date() });
         if (json) printJson(v); else process.stdout.write(line(v));
         return EXIT.ok;
@@ -64,7 +69,7 @@ export function registerAccessCodeCommands(program: Command): void {
     .description('record that the code was handed over')
     .option('--issued-at <iso>', 'when it was handed over (default: now)')
     .action(async (id: string, o: { issuedAt?: string }, cmd: Command) => {
-      await withAccessCodes(cmd, async (rt, json) => {
+      await withSlaRuntime(cmd, async (rt, json) => {
         const v = await rt.accessCodes.issue(idArg(id), { ...(o.issuedAt ? { issuedAt: o.issuedAt } : {}), actor: actor(), now: new Date() });
         if (json) printJson(v); else process.stdout.write(line(v));
         return v.status === 'issued_late' ? EXIT.attention : EXIT.ok;
@@ -74,7 +79,7 @@ export function registerAccessCodeCommands(program: Command): void {
     .description('requests, oldest first')
     .option('--school <id>').option('--open', 'only requests not yet issued')
     .action(async (o: { school?: string; open?: boolean }, cmd: Command) => {
-      await withAccessCodes(cmd, async (rt, json) => {
+      await withSlaRuntime(cmd, async (rt, json) => {
         const rows = await rt.accessCodes.list({ ...(o.school ? { schoolId: o.school } : {}), ...(o.open ? { open: true } : {}) }, new Date());
         if (json) printJson(rows);
         else printTable(rows.map((v) => ({ id: v.id, school: v.schoolId, family: v.familyRef, received: v.receivedAt, registered: v.registeredAt, due: v.dueAt, status: v.status, issued: v.issuedAt ?? '' })),
@@ -85,7 +90,7 @@ export function registerAccessCodeCommands(program: Command): void {
   ac.command('show <id>')
     .description('one request with its deadline')
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      await withAccessCodes(cmd, async (rt, json) => {
+      await withSlaRuntime(cmd, async (rt, json) => {
         const v = await rt.accessCodes.get(idArg(id), new Date());
         if (json) printJson(v); else process.stdout.write(line(v));
         return EXIT.ok;

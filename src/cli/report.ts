@@ -8,11 +8,9 @@ import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { GatewayError } from '../core/errors';
 import { renderSlaReport, type SlaReportFormat } from '../sla/report';
-import { SlaRuntime } from '../sla/runtime';
-import { makeLogger, openConfiguredLedger } from './context';
-import { EXIT, reportError } from './output';
+import { withSlaRuntime } from './access-codes';
+import { EXIT } from './output';
 
-interface Globals { config: string; json?: boolean }
 interface ReportOpts { school: string; from: string; to: string; format: SlaReportFormat; out?: string; evaluate: boolean; strict?: boolean }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -38,39 +36,25 @@ no data; median and worst lateness of the late ones. Records are named by class,
 short reference, never by a child's name.
 Example:
   diary-gateway report sla --school demo-school --from 2025-09-01 --to 2026-05-31 --format pdf -o sla.pdf`)
-    .action(async (o: ReportOpts, cmd: Command) => {
-      const g = cmd.optsWithGlobals<Globals & ReportOpts>();
-      const logger = makeLogger('warn', 'json');
-      try {
-        const issues = [['from', o.from], ['to', o.to]].filter(([, v]) => !DATE.test(v as string)).map(([k]) => ({ path: `--${k as string}`, message: 'must be YYYY-MM-DD' }));
-        if (issues.length === 0 && o.from > o.to) issues.push({ path: '--to', message: 'must not be before --from' });
-        if (issues.length > 0) throw new GatewayError('GW_API_BAD_REQUEST', 'Invalid report window.', { issues });
-        if (o.format === 'pdf' && o.out === undefined && process.stdout.isTTY) {
-          throw new GatewayError('GW_API_BAD_REQUEST', 'A PDF is not written to a terminal.', { issues: [{ path: '--out', message: 'give a file for the PDF, or pipe stdout' }] });
-        }
-        const { ledger, config } = await openConfiguredLedger(g.config);
-        try {
-          const rt = SlaRuntime.create({ config, ledger, log: logger.log, now: () => new Date(), owner: `cli:${process.pid}` });
-          if (rt === undefined) throw new GatewayError('GW_CONFIG_INVALID', 'No school in the configuration has SLA settings (schools[].sla).');
-          if (o.evaluate && (await rt.judgeNow()) === undefined) process.stderr.write('the running gateway is judging right now; the report shows what it has stored\n');
-          const data = await rt.report(o.school, o.from, o.to);
-          const out = await renderSlaReport(data, o.format);
-          if (o.out !== undefined) {
-            fs.writeFileSync(o.out, out.body);
-            const total = data.summary.reduce((t, s) => ({ all: t.all + s.total, late: t.late + s.late, missing: t.missing + s.missing }), { all: 0, late: 0, missing: 0 });
-            process.stderr.write(`${o.out}: ${o.format}, school ${o.school}, ${o.from}..${o.to}: ${total.all} record(s) with a deadline, ${total.late} late, ${total.missing} missing\n`);
-          } else {
-            process.stdout.write(out.body);
-          }
-          const attention = data.summary.some((s) => s.late > 0 || s.missing > 0);
-          process.exitCode = o.strict && attention ? EXIT.attention : EXIT.ok;
-        } finally {
-          await ledger.close();
-        }
-      } catch (e: unknown) {
-        process.exitCode = reportError(e, !!g.json);
-      } finally {
-        await logger.close();
+    .action(async (o: ReportOpts, cmd: Command) => withSlaRuntime(cmd, async (rt) => {
+      if (o.evaluate && (await rt.judgeNow()) === undefined) process.stderr.write('the running gateway is judging right now; the report shows what it has stored\n');
+      const data = await rt.report(o.school, o.from, o.to);
+      const out = await renderSlaReport(data, o.format);
+      if (o.out !== undefined) {
+        fs.writeFileSync(o.out, out.body);
+        const total = data.summary.reduce((t, s) => ({ all: t.all + s.total, late: t.late + s.late, missing: t.missing + s.missing }), { all: 0, late: 0, missing: 0 });
+        process.stderr.write(`${o.out}: ${o.format}, school ${o.school}, ${o.from}..${o.to}: ${total.all} record(s) with a deadline, ${total.late} late, ${total.missing} missing\n`);
+      } else {
+        process.stdout.write(out.body);
       }
-    });
+      const attention = data.summary.some((s) => s.late > 0 || s.missing > 0);
+      return o.strict && attention ? EXIT.attention : EXIT.ok;
+    }, () => {
+      const issues = [['from', o.from], ['to', o.to]].filter(([, v]) => !DATE.test(v as string)).map(([k]) => ({ path: `--${k as string}`, message: 'must be YYYY-MM-DD' }));
+      if (issues.length === 0 && o.from > o.to) issues.push({ path: '--to', message: 'must not be before --from' });
+      if (issues.length > 0) throw new GatewayError('GW_API_BAD_REQUEST', 'Invalid report window.', { issues });
+      if (o.format === 'pdf' && o.out === undefined && process.stdout.isTTY) {
+        throw new GatewayError('GW_API_BAD_REQUEST', 'A PDF is not written to a terminal.', { issues: [{ path: '--out', message: 'give a file for the PDF, or pipe stdout' }] });
+      }
+    }));
 }

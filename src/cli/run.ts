@@ -55,10 +55,7 @@ export async function runCommand(configPath: string, o: { simulators: boolean; s
         consentStore: g.families.store,
         ...(g.sla ? { sla: g.sla } : {}),
         onConsentRequeued: () => { for (const w of g.workers.values()) w.poke(); },
-        upload: {
-          inboxOf: (school, inst) => g.inboxOf(school, inst), maxBytes: 2 * 1024 ** 3,
-          trigger: (school, inst) => { const r = g.runners.find((x) => x.inst.schoolId === school && x.inst.instanceId === inst); if (r) g.trigger(r); },
-        },
+        upload: g.uploadDeps(2 * 1024 ** 3),
         runtime: {
           ready: () => g.ready(),
           sources: () => g.runners.map((r) => ({

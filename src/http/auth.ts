@@ -17,6 +17,11 @@ function sha256(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
+/** Constant time whatever the lengths: compares SHA-256 digests (used for every secret the gateway checks). */
+export function digestEqual(a: string, b: string): boolean {
+  return timingSafeEqual(sha256(a), sha256(b));
+}
+
 /** First 8 hex chars of sha256(token): enough to tell operators apart, useless to an attacker. */
 export function tokenFingerprint(token: string): string {
   return sha256(token).toString('hex').slice(0, 8);

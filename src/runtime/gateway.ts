@@ -26,6 +26,8 @@ import { SlaRuntime } from '../sla/runtime';
 import { resolvePushConfig, type PushSourceConfig } from '../../adapters/push-source/spec';
 import { createTokenIssuer, parseClients } from '../http/fgis/oauth';
 import type { IntakeAppDeps } from '../http/intake-app';
+import type { UploadDeps } from '../http/upload-routes';
+import { resolveConfig as resolveFileConfig, type FileSourceConfig } from '../../adapters/file-source/spec';
 import { DEFAULT_MAX_BODY_BYTES, type PushTarget } from '../http/push-routes';
 
 export interface GatewayOptions {
@@ -240,11 +242,18 @@ export class Gateway {
     })();
   }
 
-  /** The inbox folder of a file-source instance (for uploads), if that instance is one. */
-  inboxOf(schoolId: string, instanceId: string): string | undefined {
-    const r = this.runners.find((x) => x.inst.schoolId === schoolId && x.inst.instanceId === instanceId && x.inst.adapterId === 'file-source');
-    const inbox = r?.inst.config['inbox'];
-    return typeof inbox === 'string' ? inbox : undefined;
+  /** What the admin API's upload route needs: the inbox of a file-source instance and a sync trigger. */
+  uploadDeps(maxBytes: number): UploadDeps {
+    const runner = (schoolId: string, instanceId: string): SourceRunner | undefined =>
+      this.runners.find((x) => x.inst.schoolId === schoolId && x.inst.instanceId === instanceId);
+    return {
+      maxBytes,
+      inboxOf: (s, i) => {
+        const r = runner(s, i);
+        return r?.inst.adapterId === 'file-source' ? resolveFileConfig(r.inst.config as unknown as FileSourceConfig).inbox : undefined;
+      },
+      trigger: (s, i) => { const r = runner(s, i); if (r) this.trigger(r); },
+    };
   }
 
   pushTarget(schoolId: string, instanceId: string): PushTarget | undefined {

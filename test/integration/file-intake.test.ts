@@ -63,10 +63,7 @@ describe('gateway file intake: upload and watched folder', function () {
     const app = createApp({
       ledger: g.ledger, metrics: createMetrics({ ledger: g.ledger, defaultMetrics: false }), tokens: [TOKEN],
       runtime: { ready: () => true, sources: () => [] },
-      upload: {
-        inboxOf: (s, i) => g.inboxOf(s, i), maxBytes: 10 * 1024 * 1024,
-        trigger: (s, i) => { const r = g.runners.find((x) => x.inst.schoolId === s && x.inst.instanceId === i); if (r) g.trigger(r); },
-      },
+      upload: g.uploadDeps(10 * 1024 * 1024),
     });
     const csv = 'sourceId;title;shortTitle\r\nalg;Алгебра;Алг.\r\ngeo;Геометрия;Геом.\r\nlit;Литература;Лит.\r\n';
     const res = await request(app).put('/api/v1/intake/files/school-9/exports/subjects.csv')

@@ -4,7 +4,8 @@
  * client id and expiry with a signing key from the environment), so they survive a restart and
  * work across gateway instances that share the key; nothing about them is stored or logged.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { digestEqual } from '../auth';
 
 export interface FgisClient {
   id: string;
@@ -21,11 +22,6 @@ export interface TokenIssuer {
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 
-/** Constant time whatever the lengths: compares SHA-256 digests (as the admin API does). */
-function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-}
-
 export function createTokenIssuer(clients: readonly FgisClient[], signingKey: string, ttlSeconds: number): TokenIssuer {
   const byId = new Map(clients.map((c) => [c.id, c]));
   const sign = (payload: string): string => b64url(createHmac('sha256', signingKey).update(payload).digest());
@@ -33,7 +29,7 @@ export function createTokenIssuer(clients: readonly FgisClient[], signingKey: st
     issue(clientId, clientSecret, now) {
       const c = byId.get(clientId);
       // A made-up id is compared against a dummy, so timing does not reveal which ids exist.
-      const ok = safeEqual(clientSecret, c?.secret ?? '\u0000no-such-client');
+      const ok = digestEqual(clientSecret, c?.secret ?? '\u0000no-such-client');
       if (!c || !ok) return undefined;
       const exp = Math.floor(now.getTime() / 1000) + ttlSeconds;
       const payload = `v1.${b64url(clientId)}.${exp}`;
@@ -43,7 +39,7 @@ export function createTokenIssuer(clients: readonly FgisClient[], signingKey: st
       const parts = token.split('.');
       if (parts.length !== 4 || parts[0] !== 'v1') return undefined;
       const payload = parts.slice(0, 3).join('.');
-      if (!safeEqual(parts[3] ?? '', sign(payload))) return undefined;
+      if (!digestEqual(parts[3] ?? '', sign(payload))) return undefined;
       const exp = Number(parts[2]);
       if (!Number.isInteger(exp) || exp * 1000 <= now.getTime()) return undefined;
       const clientId = Buffer.from(parts[1] ?? '', 'base64url').toString();
