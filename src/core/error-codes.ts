@@ -163,6 +163,11 @@ export const ERROR_CODES = {
     description: 'The production calendar does not cover the year a deadline falls in.',
     remedy: 'Add config/calendars/ru-<year>.json from the government decree for that year (see config/calendars/README.md).',
   },
+  GW_ACCESS_CODE_CONFLICT: {
+    class: 'permanent', httpStatus: 409, actor: 'school_it',
+    description: 'An access-code request for this applicant and child is already open, or the request was already answered.',
+    remedy: 'Look the request up with `diary-gateway access-codes list --school <school>` instead of registering it again.',
+  },
   GW_PUSH_UNAUTHORIZED: {
     class: 'permanent', httpStatus: 401, actor: 'journal_vendor',
     description: 'A push was not authenticated for this school and source (signature, token, timestamp or path).',

@@ -1,5 +1,7 @@
+import { EXTRACTS_SQL } from './migrations-extracts';
 import { FAMILIES_SQL } from './migrations-families';
 import { SLA_SQL } from './migrations-sla';
+import { TRANSPORT_SQL } from './migrations-transport';
 import { GatewayError } from '../../core/errors';
 import { mapSqliteError, type Db } from './connection';
 
@@ -252,6 +254,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'sla obligations', sql: SLA_SQL },
   { version: 4, name: 'families: consent and notifications', sql: FAMILIES_SQL },
   { version: 5, name: 'served to pull consumers', sql: V5_SQL },
+  { version: 6, name: 'delivery transport ids and remote status', sql: TRANSPORT_SQL },
+  { version: 7, name: 'paper extracts register', sql: EXTRACTS_SQL },
 ];
 
 const CREATE_MIGRATIONS_TABLE = `
