@@ -15,10 +15,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunContext, SinkAdapter } from '../src/core/adapter';
 import type { HttpClient, HttpRequest } from '../src/core/http';
+import type { Ledger } from '../src/core/ledger';
 import { DEFAULT_ID_NAMESPACE, makeIdResolver } from '../src/core/ids';
 import { nullLogger } from '../src/core/logger';
 import { createHttpClient } from '../src/infra/http-client';
 import { openLedger } from '../src/ledger';
+import { openDatabase } from '../src/ledger/sqlite/connection';
 import { DeliveryWorker } from '../src/pipeline/deliver';
 import { normalizeRecord } from '../src/pipeline/normalize';
 import { restPortalSink, startRestPortalSimulator } from '../adapters/rest-portal-sink';
@@ -62,16 +64,100 @@ async function postLoop(requests: readonly Recorded[], rebase: (url: string) => 
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-async function throughSink(name: string, sink: SinkAdapter<Record<string, unknown>>, config: Record<string, unknown>, n: number, batchSize: number, recorded: Recorded[]): Promise<number> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `dgw-bench-${name}-`));
-  const ledger = openLedger({ driver: 'sqlite', path: path.join(dir, 'ledger.sqlite') });
+/** A fresh ledger file in `dir` with `n` synthetic marks queued for `sinkId`. */
+async function queuedLedger(dir: string, sinkId: string, n: number): Promise<{ ledger: Ledger; file: string }> {
+  const file = path.join(dir, `${sinkId}.sqlite`);
+  const ledger = openLedger({ driver: 'sqlite', path: file });
   await ledger.migrate();
   const fetchedAt = new Date().toISOString();
   const nctx = { idNamespace: DEFAULT_ID_NAMESPACE, schoolId: BENCH_SCHOOL, sourceSystem: 'bench', adapter: 'bench-source', adapterVersion: '1.0.0', fetchedAt };
   const prepared = Array.from({ length: n }, (_, i) => normalizeRecord(syntheticMark(i), nctx).prepared);
   for (let i = 0; i < n; i += 1000) {
-    await ledger.ingest({ runId: 'bench', schoolId: BENCH_SCHOOL, sourceInstance: 'bench', stream: 'marks', records: prepared.slice(i, i + 1000), quarantine: [], routes: [{ sinkId: name, maxAttempts: 3 }], now: fetchedAt });
+    await ledger.ingest({ runId: 'bench', schoolId: BENCH_SCHOOL, sourceInstance: 'bench', stream: 'marks', records: prepared.slice(i, i + 1000), quarantine: [], routes: [{ sinkId, maxAttempts: 3 }], now: fetchedAt });
   }
+  return { ledger, file };
+}
+
+export interface LedgerPartBench {
+  records: number; batchSize: number;
+  /** claim + complete (delivered) through the Ledger contract, records/s. */
+  ledgerPerSec: number;
+  /** µs per record of claimDeliveries and of completeDeliveries. */
+  claimUsPerRecord: number; completeUsPerRecord: number;
+  /** The raw limit: the same SELECT of due rows with their bodies and two UPDATEs of the same rows, same file, same pragmas. */
+  rawPerSec: number;
+  ratio: number;
+}
+
+/**
+ * The ledger part of a delivery alone, no sink: claim a batch (lease, one audit row per item,
+ * payloads) and complete it as delivered (one audit row per item), against the raw limit of
+ * the same SQLite work without the machinery — per batch one SELECT of the due rows joined to
+ * their bodies, one UPDATE to in_flight and one UPDATE to delivered of the same ids, on a
+ * ledger file holding the same rows with the same schema, indexes and pragmas.
+ */
+export async function benchLedgerPart(n: number, batchSize: number): Promise<LedgerPartBench> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dgw-bench-ledger-'));
+  try {
+    const { ledger } = await queuedLedger(dir, 'ledger-part', n);
+    let claimNs = 0n;
+    let completeNs = 0n;
+    let done = 0;
+    for (;;) {
+      const now = new Date().toISOString();
+      const t0 = process.hrtime.bigint();
+      const items = await ledger.claimDeliveries({ sinkId: 'ledger-part', limit: batchSize, now, leaseMs: 60_000, owner: 'bench' });
+      const t1 = process.hrtime.bigint();
+      if (items.length === 0) break;
+      await ledger.completeDeliveries(items.map((i) => ({ deliveryId: i.deliveryId, attempt: i.attempt, to: 'delivered' as const, durationMs: 1 })), now);
+      const t2 = process.hrtime.bigint();
+      claimNs += t1 - t0;
+      completeNs += t2 - t1;
+      done += items.length;
+    }
+    const stats = await ledger.stats();
+    await ledger.close();
+    if (done !== n || stats.deliveries.delivered !== n) throw new Error(`ledger part: ${stats.deliveries.delivered} of ${n} delivered`);
+
+    const raw = await queuedLedger(dir, 'raw-part', n);
+    await raw.ledger.close();
+    const db = openDatabase({ path: raw.file });
+    const select = db.prepare<[string, number], { id: number; body: string }>(`SELECT d.id, v.body FROM deliveries d JOIN record_versions v ON v.revision = d.revision
+      WHERE d.sink_id = ? AND d.state = 'pending' ORDER BY d.next_attempt_at, d.id LIMIT ?`);
+    const lease = db.prepare<[string, string]>("UPDATE deliveries SET state = 'in_flight', attempts = attempts + 1, lease_until = ? WHERE id IN (SELECT value FROM json_each(?))");
+    const finish = db.prepare<[string, string]>("UPDATE deliveries SET state = 'delivered', lease_until = NULL, delivered_at = ? WHERE id IN (SELECT value FROM json_each(?))");
+    const claimRaw = db.transaction((now: string): Array<{ id: number; body: string }> => {
+      const rows = select.all('raw-part', batchSize);
+      lease.run(now, JSON.stringify(rows.map((r) => r.id)));
+      return rows;
+    });
+    const finishRaw = db.transaction((now: string, ids: string) => { finish.run(now, ids); });
+    const r0 = process.hrtime.bigint();
+    let rawDone = 0;
+    for (;;) {
+      const now = new Date().toISOString();
+      const rows = claimRaw(now);
+      if (rows.length === 0) break;
+      finishRaw(now, JSON.stringify(rows.map((r) => r.id)));
+      rawDone += rows.length;
+    }
+    const rawSec = Number(process.hrtime.bigint() - r0) / 1e9;
+    db.close();
+    if (rawDone !== n) throw new Error(`raw part: ${rawDone} of ${n}`);
+    const ledgerSec = Number(claimNs + completeNs) / 1e9;
+    return {
+      records: n, batchSize, ledgerPerSec: n / ledgerSec,
+      claimUsPerRecord: Number(claimNs) / 1e3 / n, completeUsPerRecord: Number(completeNs) / 1e3 / n,
+      rawPerSec: n / rawSec, ratio: rawSec / ledgerSec,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function throughSink(name: string, sink: SinkAdapter<Record<string, unknown>>, config: Record<string, unknown>, n: number, batchSize: number, recorded: Recorded[]): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `dgw-bench-${name}-`));
+  const { ledger } = await queuedLedger(dir, name, n);
   const now = (): Date => new Date();
   const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
   const inner = createHttpClient({ log: nullLogger, side: 'sink', now, sleep, maxAttempts: 1 });
@@ -100,8 +186,12 @@ async function throughSink(name: string, sink: SinkAdapter<Record<string, unknow
 
 export interface DeliveryBench { sink: string; records: number; batchSize: number; requests: number; sinkPerSec: number; postPerSec: number; ratio: number }
 
-export async function benchDelivery(n: number, log: (s: string) => void): Promise<DeliveryBench[]> {
+export async function benchDelivery(n: number, log: (s: string) => void): Promise<{ sinks: DeliveryBench[]; ledger: LedgerPartBench }> {
   const out: DeliveryBench[] = [];
+  const lp = await benchLedgerPart(n, 100);
+  log(`    ledger part alone (claim + complete as delivered, audit rows, no sink): ${Math.round(lp.ledgerPerSec).toLocaleString('en')} records/s `
+    + `(claim ${lp.claimUsPerRecord.toFixed(1)} µs, complete ${lp.completeUsPerRecord.toFixed(1)} µs per record); raw SELECT + 2 UPDATEs of the same rows `
+    + `${Math.round(lp.rawPerSec).toLocaleString('en')} records/s; ratio ${lp.ratio.toFixed(2)}`);
   {
     const portal = await startRestPortalSimulator();
     const recorded: Recorded[] = [];
@@ -127,7 +217,7 @@ export async function benchDelivery(n: number, log: (s: string) => void): Promis
   for (const r of out) {
     log(`    ${r.sink}: ${Math.round(r.sinkPerSec).toLocaleString('en')} records/s through the worker and sink (${r.requests} requests of ≤ ${r.batchSize}); plain POST loop of the same bodies ${Math.round(r.postPerSec).toLocaleString('en')} records/s; ratio ${r.ratio.toFixed(2)}`);
   }
-  return out;
+  return { sinks: out, ledger: lp };
 }
 
 if (require.main === module) {

@@ -5,10 +5,13 @@
  *  (b) re-read rate of unchanged data;
  *  (c) peak RSS of a fresh process taking in 1,000,000 records;
  *  (d) delivery records/s through the REST portal sink and the СМЭВ 3 sink (DeliveryWorker, SQLite
- *      ledger, simulators) vs a plain HTTP POST loop of the same recorded bodies, same run.
+ *      ledger, simulators) vs a plain HTTP POST loop of the same recorded bodies, same run; and the
+ *      ledger part alone (claim + complete) vs raw SELECT + UPDATEs of the same rows;
+ *  (e)/(f) the ФГИС pull API on a school of 1,000 students vs a raw select of the same rows, and
+ *      push-intake revision lookups (bench/fgis.ts; also runnable alone: node dist/bench/fgis.js).
  * Targets (issue 2): (a) ratio ≥ 0.5, (b) ≥ 100,000 records/s, (c) ≤ 300 MB.
  * Options: --records N (default 200000) for (a)/(b), --rss-records N (default 1000000), --skip-rss,
- * --delivery-records N (default 5000), --skip-delivery.
+ * --delivery-records N (default 5000), --skip-delivery, --skip-fgis.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +22,7 @@ import { DEFAULT_ID_NAMESPACE } from '../src/core/ids';
 import { openLedger } from '../src/ledger';
 import { normalizeRecord } from '../src/pipeline/normalize';
 import { benchDelivery } from './delivery';
+import { benchFgis } from './fgis';
 import { ingestSynthetic } from './pipeline';
 import { BENCH_SCHOOL, syntheticMark } from './synthetic';
 
@@ -87,13 +91,23 @@ async function main(): Promise<void> {
   }
   const DN = arg('--delivery-records', 5000);
   log(`(d) delivery of ${DN.toLocaleString('en')} marks, batches of 100, against a plain HTTP POST loop of the same bodies`);
-  const delivery = process.argv.includes('--skip-delivery') ? [] : await benchDelivery(DN, log);
+  const deliveryRun = process.argv.includes('--skip-delivery') ? undefined : await benchDelivery(DN, log);
+  const fgisRun = process.argv.includes('--skip-fgis') ? undefined : await benchFgis(log);
+  const delivery = deliveryRun?.sinks ?? [];
+  const lp = deliveryRun?.ledger;
   const result = {
     node: process.version, cpus: os.cpus().length, records: N,
     delivery: delivery.map((d) => ({ ...d, sinkPerSec: Math.round(d.sinkPerSec), postPerSec: Math.round(d.postPerSec), ratio: Number(d.ratio.toFixed(3)) })),
+    ...(lp ? {
+      deliveryLedger: {
+        records: lp.records, batchSize: lp.batchSize, ledgerPerSec: Math.round(lp.ledgerPerSec), rawPerSec: Math.round(lp.rawPerSec), ratio: Number(lp.ratio.toFixed(3)),
+        claimUsPerRecord: Number(lp.claimUsPerRecord.toFixed(1)), completeUsPerRecord: Number(lp.completeUsPerRecord.toFixed(1)),
+      },
+    } : {}),
     rawInsertPerSec: Math.round(raw), pipelinePerSec: Math.round(pipe), ratio: Number((pipe / raw).toFixed(3)),
     unchangedRereadPerSec: Math.round(reread),
     ...(rss ? { rss: { records: rss.n, peakRssMb: Math.round(rss.maxRssKb / 1024), perSec: Math.round(rss.n / rss.seconds) } } : {}),
+    ...(fgisRun ?? {}),
     targets: { ratio: 0.5, unchangedRereadPerSec: 100_000, peakRssMb: 300 },
   };
   if (JSON_OUT) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

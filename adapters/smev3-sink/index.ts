@@ -1,13 +1,15 @@
 /**
  * `smev3-sink`: delivers canonical diary records as a СМЭВ 3 consumer (message exchange 1.1):
- * SendRequest with a deterministic version-1 MessageID per message, then GetResponse / Ack
- * and GetStatus to follow up. Also exports the СМЭВ 3 simulator.
+ * SendRequest with a deterministic version-1 MessageID per message, kept in the ledger before
+ * the send; then GetResponse / Ack and GetStatus to follow up (`poll`, run by the gateway).
+ * Also exports the СМЭВ 3 simulator.
  */
-import type { CheckResult, DeliveryItem, DeliveryOutcome, RunContext, SinkAdapter } from '../../src/core/adapter';
+import type { CheckResult, DeliveryItem, DeliveryOutcome, RunContext, SinkAdapter, SinkPollSummary } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import { Smev3Client, type Smev3ClientDeps } from './client';
 import { SUPPORTED_ENTITIES } from './diary-xml';
 import { MessageMemory, type MemoryLimits } from './memory';
+import { pollOnce } from './poll';
 import type { Operation } from './protocol';
 import { pushBatch } from './push';
 import type { AsyncStatus, ResponseMessage } from './responses';
@@ -31,12 +33,21 @@ export interface Smev3Sink extends SinkAdapter<Smev3SinkConfig> {
   pollResponses(ctx: RunContext<Smev3SinkConfig>, opts?: { max?: number }): Promise<PolledResponse[]>;
   /** GetStatus until no status is waiting (or `max`). */
   pollStatuses(ctx: RunContext<Smev3SinkConfig>, opts?: { max?: number }): Promise<AsyncStatus[]>;
+  /**
+   * The follow-up the gateway schedules (poll.ts): answers stored per delivery in the ledger
+   * (`ctx.transport`) and acknowledged, then statuses for messages gone quiet.
+   */
+  poll(ctx: RunContext<Smev3SinkConfig>): Promise<SinkPollSummary>;
+  /** `poll.intervalSeconds` in ms, or undefined when `poll.enabled` is false. */
+  pollIntervalMs(config: Readonly<Smev3SinkConfig>): number | undefined;
   /** In-process memory sizes (messages in doubt, keys settled), for tests and diagnostics. */
   memorySize(endpoint: string): { pending: number; settled: number };
 }
 
 export function createSmev3Sink(opts: Smev3SinkOptions = {}): Smev3Sink {
   const memories = new Map<string, MessageMemory>();
+  /** When each endpoint's status queue was last read (poll.ts). */
+  const statusDrains = new Map<string, { lastMs: number | undefined }>();
   const memoryFor = (endpoint: string, ns: string): MessageMemory => {
     const id = `${endpoint}\n${ns}`;
     let m = memories.get(id);
@@ -72,8 +83,24 @@ export function createSmev3Sink(opts: Smev3SinkOptions = {}): Smev3Sink {
       const { client, deps } = await clientFor(ctx);
       return pushBatch({
         client, config: deps.config, xml: deps.xml, memory: memoryFor(deps.config.endpoint, deps.config.payloadNamespace),
-        log: deps.log, now: deps.now, signal: ctx.signal,
+        log: deps.log, now: deps.now, signal: ctx.signal, ...(ctx.transport ? { transport: ctx.transport } : {}),
       }, batch);
+    },
+
+    async poll(ctx) {
+      const { client, deps } = await clientFor(ctx);
+      let statusDrain = statusDrains.get(deps.config.endpoint);
+      if (!statusDrain) { statusDrain = { lastMs: undefined }; statusDrains.set(deps.config.endpoint, statusDrain); }
+      const summary = await pollOnce({
+        client, config: deps.config, log: deps.log, now: deps.now, statusDrain, ...(ctx.transport ? { transport: ctx.transport } : {}),
+      });
+      deps.log[summary.rejected > 0 ? 'warn' : 'debug']('smev3 poll', { ...summary });
+      return summary;
+    },
+
+    pollIntervalMs(config) {
+      const p = resolveSmev3Config(config).poll;
+      return p.enabled ? p.intervalSeconds * 1000 : undefined;
     },
 
     async pollResponses(ctx, o = {}) {
@@ -115,6 +142,7 @@ export { smev3Simulator, startSmev3Simulator } from './simulator';
 export type { Smev3SimulatorHandle, Smev3SimulatorOptions, Smev3SimState } from './simulator';
 export { resolveSmev3Config, smev3ConfigSchema, smev3Spec } from './spec';
 export type { Smev3SinkConfig, ResolvedSmev3Config } from './spec';
-export { parseRemoteRef, type Smev3RemoteRef } from './push';
+export { parseRemoteRef, TAKEN_STATUS, type Smev3RemoteRef } from './push';
+export { OPEN_STATUSES, STATUS_RANK, type Smev3RemoteStatus } from './poll';
 export { TestSigner, SigningServiceSigner, type XmlSigner } from './signer';
 export { loadSmev3Xml } from './xsd';

@@ -8,9 +8,10 @@
  * - `settled`: keys of messages СМЭВ took, with the MessageID and SendingTimestamp, so keys
  *   that come back later (the delivery loop regroups retries) are answered without a send.
  *
- * After a restart this memory is empty and the deterministic MessageID (message-id.ts) is the
- * only guard: the same set of keys still maps to the same id within its window. Exactly-once
- * across restarts for regrouped retries needs the ledger to keep the MessageID (see README).
+ * After a restart this memory is empty. With the runtime's ledger (`ctx.transport`) the
+ * MessageID written onto each delivery before the send takes over (push.ts): regrouped retries
+ * still go out under the id in doubt. Without a ledger the deterministic MessageID
+ * (message-id.ts) is the only guard: the same set of keys maps to the same id within its window.
  */
 import type { PreparedMessage } from './client';
 

@@ -1,16 +1,21 @@
 /**
  * One `push` of the СМЭВ sink: delivery items → СМЭВ messages → one outcome per item.
  *
- * 1. Keys СМЭВ already holds (memory) are delivered without a send; messages whose outcome
- *    was unknown are resent verbatim first (same MessageID).
+ * 1. Keys СМЭВ already holds (ledger transport state, then memory) are delivered without a send;
+ *    messages whose outcome was unknown are resent verbatim first (same MessageID, same bytes).
  * 2. Each record is mapped to diary-exchange XML and validated against the XSD; a record that
  *    does not fit is rejected on its own (invalid_data) and never sent.
- * 3. The rest, sorted by key, is cut into messages (≤ maxRecordsPerMessage, ≤ maxAttachmentBytes);
- *    records over inlineLimitBytes travel as an MTOM attachment.
- * 4. Per message: accepted or MessageIsAlreadySent → delivered (SendingTimestamp in remoteRef);
- *    StaleMessageId → fresh MessageID, resent once; InvalidContent / AttachmentSizeLimitExceeded →
- *    split in halves until the refused records are alone, those are rejected; any other failure
- *    stops the push, and it and every later message fail with that error.
+ * 3. Records whose delivery already carries a MessageID in the ledger (a send whose answer was
+ *    lost, possibly before a restart) go out again under THAT id, grouped by it. The rest,
+ *    sorted by key, is cut into messages (≤ maxRecordsPerMessage, ≤ maxAttachmentBytes);
+ *    records over inlineLimitBytes travel as an MTOM attachment. Before each first send the
+ *    MessageID is written onto its deliveries (write-ahead, one transaction).
+ * 4. Per message: accepted or MessageIsAlreadySent → delivered (SendingTimestamp in remoteRef and
+ *    in the ledger); StaleMessageId → fresh MessageID, resent once; InvalidContent /
+ *    AttachmentSizeLimitExceeded → split in halves until the refused records are alone, those
+ *    are rejected; any other failure stops the push, and it and every later message fail with
+ *    that error. A fresh id refused that way is released (its deliveries may regroup); an id
+ *    whose first copy is still in doubt is kept, so its records never travel under another id.
  * If no item was delivered or rejected and all failed with one error, `push` throws it (a
  * whole-batch failure, as the sink contract asks).
  */
@@ -18,6 +23,7 @@ import { createHash } from 'node:crypto';
 import type { DeliveryItem, DeliveryOutcome } from '../../src/core/adapter';
 import { GatewayError, type Issue } from '../../src/core/errors';
 import type { Logger } from '../../src/core/logger';
+import { isSettled, type DeliveryTransportState, type SinkTransport } from '../../src/core/transport';
 import type { Smev3Client, OutgoingMessage, PreparedMessage, SendResult } from './client';
 import { DiaryMappingError, batchRequestAttachmentXml, batchRequestXml, recordXml, recordsDocumentXml } from './diary-xml';
 import type { MessageMemory, SettledKey } from './memory';
@@ -33,7 +39,15 @@ export interface PushDeps {
   log: Logger;
   now(): Date;
   signal: AbortSignal;
+  /** The ledger's transport state of this sink's deliveries; absent = in-process memory only. */
+  transport?: SinkTransport;
 }
+
+/**
+ * The remote status written for a MessageID СМЭВ says it already holds (MessageIsAlreadySent)
+ * when the answer to its first send was lost: СМЭВ took it, so it is at least queued.
+ */
+export const TAKEN_STATUS = 'requestIsQueued';
 
 interface Rec { item: DeliveryItem; xml: string; bytes: number }
 
@@ -63,10 +77,23 @@ function toSinkError(e: unknown): GatewayError {
 
 export async function pushBatch(d: PushDeps, batch: readonly DeliveryItem[]): Promise<DeliveryOutcome[]> {
   const out = new Map<number, DeliveryOutcome>();
-  const stats = { messages: 0, attachments: 0, resent: 0, split: 0 };
+  const stats = { messages: 0, attachments: 0, resent: 0, split: 0, inDoubt: 0 };
   let stop: GatewayError | undefined;
   const nowMs = (): number => d.now().getTime();
+  const nowIso = (): string => d.now().toISOString();
   const ns = d.config.payloadNamespace;
+  const t = d.transport;
+  // Read before anything is sent: a ledger that cannot be read fails the push as a whole.
+  const states: Map<number, DeliveryTransportState> = t ? await t.lookup(batch.map((i) => i.deliveryId)) : new Map();
+  /** Ledger writes after an answer: a failure is logged, the outcome stands (a retry settles it as duplicate). */
+  const afterAnswer = async (what: string, work: (tr: SinkTransport) => Promise<unknown>): Promise<void> => {
+    if (!t) return;
+    try {
+      await work(t);
+    } catch (e) {
+      d.log.warn(`smev3 push: could not record ${what} in the ledger`, { code: toSinkError(e).code });
+    }
+  };
 
   const delivered = (items: readonly DeliveryItem[], s: SettledKey, duplicate: boolean): void => {
     const ref: Smev3RemoteRef = { messageId: s.messageId, ...(s.sendingTimestamp ? { sendingTimestamp: s.sendingTimestamp } : {}), ...(s.status ? { status: s.status } : {}) };
@@ -77,17 +104,42 @@ export async function pushBatch(d: PushDeps, batch: readonly DeliveryItem[]): Pr
   };
   const reject = (item: DeliveryItem, what: string, issues: Issue[]): void => failed([item], new GatewayError('GW_SINK_REJECTED',
     `${item.entityType} record ${item.recordId} of school ${item.schoolId} ${what}`, { issues, context: { deliveryId: item.deliveryId } }));
-  const settleResult = (items: readonly DeliveryItem[], keys: readonly string[], p: PreparedMessage, r: Extract<SendResult, { kind: 'accepted' | 'duplicate' }>): void => {
+  const settleResult = async (items: readonly DeliveryItem[], keys: readonly string[], p: PreparedMessage, r: Extract<SendResult, { kind: 'accepted' | 'duplicate' }>): Promise<void> => {
     const s: SettledKey = r.kind === 'accepted'
       ? { messageId: p.messageId, sendingTimestamp: r.metadata.sendingTimestamp, ...(r.metadata.status ? { status: r.metadata.status } : {}), at: nowMs() }
       : { messageId: p.messageId, at: nowMs() };
     d.memory.settle(keys, s);
+    // Accepted: this copy's keys get the SLA start; deliveries still holding the id from an
+    // earlier copy that never arrived are released. Duplicate: every holder of the id is settled.
+    await afterAnswer('the settled MessageID', (tr) => tr.settle(p.messageId, r.kind === 'accepted'
+      ? { keys, sendingTimestamp: r.metadata.sendingTimestamp, status: r.metadata.status ?? TAKEN_STATUS }
+      : { status: TAKEN_STATUS }, nowIso()));
     delivered(items, s, r.kind === 'duplicate');
   };
+  /**
+   * A definite fault on a message: a fresh id (never in doubt) or a content refusal (the first
+   * copy carried the same records, so it was refused too) is released; any other fault on an id
+   * in doubt keeps it, so its records never travel under another id.
+   */
+  const onFault = async (messageId: string, wasInDoubt: boolean, r: Extract<SendResult, { kind: 'fault' }>): Promise<void> => {
+    if (!wasInDoubt || r.rule?.action === 'isolate') await afterAnswer('the released MessageID', (tr) => tr.release(messageId, nowIso()));
+  };
+  const failOrStop = (items: readonly DeliveryItem[], error: GatewayError): void => {
+    if (error.errorClass !== 'invalid_data') stop = error;
+    failed(items, error);
+  };
 
-  // 1. Settled keys, then verbatim resends of messages in doubt.
+  // 1. Settled keys (ledger, then memory), then verbatim resends of messages in doubt.
   let todo: DeliveryItem[] = [];
   for (const item of batch) {
+    const st = states.get(item.deliveryId);
+    if (st && isSettled(st) && st.transportId) {
+      delivered([item], {
+        messageId: st.transportId, ...(st.sendingTimestamp ? { sendingTimestamp: st.sendingTimestamp } : {}),
+        ...(st.remoteStatus ? { status: st.remoteStatus } : {}), at: nowMs(),
+      }, true);
+      continue;
+    }
     const s = d.memory.settled(item.key, nowMs());
     if (s) delivered([item], s, true);
     else todo.push(item);
@@ -98,8 +150,16 @@ export async function pushBatch(d: PushDeps, batch: readonly DeliveryItem[]): Pr
     stats.resent++;
     try {
       const r = await d.client.send(p.prepared);
-      if (r.kind === 'fault') d.memory.forget(p.prepared.messageId);
-      else settleResult(inBatch, p.keys, p.prepared, r);
+      if (r.kind !== 'fault') { await settleResult(inBatch, p.keys, p.prepared, r); continue; }
+      const action = r.rule?.action;
+      if (action === 'renew-id' || action === 'isolate') {
+        // Stale id, or content refused: the records go on below (a fresh id; isolation).
+        d.memory.forget(p.prepared.messageId);
+        await onFault(p.prepared.messageId, true, r);
+        for (const i of inBatch) states.delete(i.deliveryId);
+      } else {
+        failOrStop(inBatch, r.error);
+      }
     } catch (e) {
       stop = toSinkError(e);
       failed(inBatch, stop);
@@ -123,12 +183,22 @@ export async function pushBatch(d: PushDeps, batch: readonly DeliveryItem[]): Pr
     }
   }
 
-  // 3. Messages: sorted by key so the same records always make the same messages.
+  // 3. Messages: sorted by key so the same records always make the same messages. Records
+  //    whose delivery holds a MessageID in doubt go first, grouped by that id.
   valid.sort((a, b) => Buffer.compare(Buffer.from(a.item.key, 'utf8'), Buffer.from(b.item.key, 'utf8')));
+  const inDoubt = new Map<string, Rec[]>();
+  const fresh: Rec[] = [];
+  for (const r of valid) {
+    const id = states.get(r.item.deliveryId)?.transportId;
+    if (id === undefined) { fresh.push(r); continue; }
+    const group = inDoubt.get(id) ?? [];
+    group.push(r);
+    inDoubt.set(id, group);
+  }
   const chunks: Rec[][] = [];
   let cur: Rec[] = [];
   let size = 0;
-  for (const r of valid) {
+  for (const r of fresh) {
     if (cur.length > 0 && (cur.length >= d.config.maxRecordsPerMessage || size + r.bytes > d.config.maxAttachmentBytes)) {
       chunks.push(cur);
       cur = [];
@@ -156,7 +226,8 @@ export async function pushBatch(d: PushDeps, batch: readonly DeliveryItem[]): Pr
     };
   };
 
-  const sendChunk = async (chunk: readonly Rec[], renewed = false): Promise<void> => {
+  /** Sends one message: a fresh id derived from its keys, or `inDoubtId` (the id its deliveries already hold). */
+  const sendChunk = async (chunk: readonly Rec[], opts: { renewed?: boolean; inDoubtId?: string } = {}): Promise<void> => {
     const items = chunk.map((r) => r.item);
     if (stop) { failed(items, stop); return; }
     if (d.signal.aborted) {
@@ -170,17 +241,22 @@ export async function pushBatch(d: PushDeps, batch: readonly DeliveryItem[]): Pr
       const prov = i.payload.provenance as { fetchedAt?: unknown } | undefined;
       return typeof prov?.fetchedAt === 'string' ? prov.fetchedAt : typeof i.payload.dateLastModified === 'string' ? i.payload.dateLastModified : undefined;
     });
-    const anchor = renewed ? nowMs() : anchorTime(fetched, nowMs(), d.config.messageIdWindowHours * 3_600_000);
+    const anchor = opts.renewed ? nowMs() : anchorTime(fetched, nowMs(), d.config.messageIdWindowHours * 3_600_000);
+    const messageId = opts.inDoubtId ?? deriveMessageId(anchor, seed);
     let prepared: PreparedMessage;
     let r: SendResult;
     try {
-      prepared = await d.client.prepare(build(chunk, seed, deriveMessageId(anchor, seed)));
+      prepared = await d.client.prepare(build(chunk, seed, messageId));
+      // Write-ahead: the id is on the deliveries before any byte leaves, so a crash after the
+      // send can only lead to a resend under the same id.
+      if (t && opts.inDoubtId === undefined) await t.assign(messageId, items.map((i) => i.deliveryId), nowIso());
     } catch (e) {
       stop = toSinkError(e);
       failed(items, stop);
       return;
     }
     stats.messages++;
+    if (opts.inDoubtId !== undefined) stats.inDoubt++;
     try {
       r = await d.client.send(prepared);
     } catch (e) {
@@ -189,9 +265,10 @@ export async function pushBatch(d: PushDeps, batch: readonly DeliveryItem[]): Pr
       failed(items, stop);
       return;
     }
-    if (r.kind !== 'fault') { settleResult(items, keys, prepared, r); return; }
+    if (r.kind !== 'fault') { await settleResult(items, keys, prepared, r); return; }
     const action = r.rule?.action;
-    if (action === 'renew-id' && !renewed) { await sendChunk(chunk, true); return; }
+    if (action === 'renew-id' && !opts.renewed) { await sendChunk(chunk, { renewed: true }); return; }
+    await onFault(messageId, opts.inDoubtId !== undefined, r);
     if (action === 'isolate' && chunk.length > 1) {
       stats.split++;
       const mid = Math.ceil(chunk.length / 2);
@@ -199,9 +276,9 @@ export async function pushBatch(d: PushDeps, batch: readonly DeliveryItem[]): Pr
       await sendChunk(chunk.slice(mid));
       return;
     }
-    if (r.error.errorClass !== 'invalid_data') stop = r.error;
-    failed(items, r.error);
+    failOrStop(items, r.error);
   };
+  for (const [id, group] of inDoubt) await sendChunk(group, { inDoubtId: id });
   for (const chunk of chunks) await sendChunk(chunk);
 
   const outcomes = batch.map((i): DeliveryOutcome => out.get(i.deliveryId)

@@ -49,10 +49,24 @@ export interface Smev3SinkConfig {
   responseSelector?: { namespaceUri?: string; rootElementLocalName?: string };
   /** Validate every outgoing body against the СМЭВ XSDs before sending. */
   validateOutgoing?: boolean;
+  /** Follow-up polling by the runtime: GetResponse + Ack, and GetStatus for messages left without an answer. */
+  poll?: Smev3PollConfig;
   signer: TestSignerConfig | SigningServiceConfig;
 }
 
-export interface ResolvedSmev3Config extends Required<Omit<Smev3SinkConfig, 'transactionCode' | 'nodeId' | 'eolMinutes' | 'responseSelector'>> {
+export interface Smev3PollConfig {
+  /** Poll while the gateway runs (default true). */
+  enabled?: boolean;
+  /** Seconds between polls (default 60). */
+  intervalSeconds?: number;
+  /** GetStatus is drained when a message has had no answer (and no new status) for this long (default 10). */
+  statusAfterMinutes?: number;
+  /** GetResponse / GetStatus messages read per poll at most (default 100); the rest waits for the next poll. */
+  maxMessages?: number;
+}
+
+export interface ResolvedSmev3Config extends Required<Omit<Smev3SinkConfig, 'transactionCode' | 'nodeId' | 'eolMinutes' | 'responseSelector' | 'poll'>> {
+  poll: Required<Smev3PollConfig>;
   transactionCode?: string;
   nodeId?: string;
   eolMinutes?: number;
@@ -72,6 +86,12 @@ export const DEFAULT_ID_WINDOW_HOURS = 24;
 export const DEFAULT_TEST_CERTIFICATE = 'diary-gateway-test';
 /** 30 s: a signing service answers in milliseconds; longer means its HSM is stuck. */
 export const DEFAULT_SIGNER_TIMEOUT_MS = 30_000;
+/** 60 s: answers of a registered provider take minutes; a poll a minute keeps the queue short at one cheap call. */
+export const DEFAULT_POLL_INTERVAL_SECONDS = 60;
+/** 10 min: statuses are only worth reading for a message that has gone quiet; most are answered sooner. */
+export const DEFAULT_STATUS_AFTER_MINUTES = 10;
+/** 100 messages per poll: bounds one poll's time; a longer queue drains over the next polls. */
+export const DEFAULT_POLL_MAX_MESSAGES = 100;
 
 const NCNAME = '^[A-Za-z_][A-Za-z0-9._-]*$';
 
@@ -104,6 +124,18 @@ export const smev3ConfigSchema: Record<string, unknown> = {
       dependentRequired: { namespaceUri: ['rootElementLocalName'], rootElementLocalName: ['namespaceUri'] },
     },
     validateOutgoing: { type: 'boolean', default: true },
+    poll: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Follow-up polling by the runtime: GetResponse + Ack for answers, GetStatus for messages left without an answer.',
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        intervalSeconds: { type: 'integer', minimum: 1, maximum: 86_400, default: DEFAULT_POLL_INTERVAL_SECONDS },
+        statusAfterMinutes: { type: 'integer', minimum: 0, maximum: 10_080, default: DEFAULT_STATUS_AFTER_MINUTES },
+        maxMessages: { type: 'integer', minimum: 1, maximum: 10_000, default: DEFAULT_POLL_MAX_MESSAGES },
+      },
+    },
     signer: {
       description: 'Who signs the envelopes (ЭП-ОВ). Defaults inside the branches are applied by resolveSmev3Config: ajv strict ignores defaults under oneOf.',
       oneOf: [
@@ -158,6 +190,12 @@ export function resolveSmev3Config(c: Readonly<Smev3SinkConfig>): ResolvedSmev3C
     messageIdWindowHours: c.messageIdWindowHours ?? DEFAULT_ID_WINDOW_HOURS,
     responseSelector: c.responseSelector ?? { namespaceUri: ns, rootElementLocalName: RESPONSE_ROOT },
     validateOutgoing: c.validateOutgoing ?? true,
+    poll: {
+      enabled: c.poll?.enabled ?? true,
+      intervalSeconds: c.poll?.intervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS,
+      statusAfterMinutes: c.poll?.statusAfterMinutes ?? DEFAULT_STATUS_AFTER_MINUTES,
+      maxMessages: c.poll?.maxMessages ?? DEFAULT_POLL_MAX_MESSAGES,
+    },
     signer: c.signer.kind === 'test'
       ? { kind: 'test', certificateAlias: c.signer.certificateAlias ?? DEFAULT_TEST_CERTIFICATE }
       : { ...c.signer, timeoutMs: c.signer.timeoutMs ?? DEFAULT_SIGNER_TIMEOUT_MS },

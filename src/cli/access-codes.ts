@@ -1,11 +1,14 @@
 /**
  * `diary-gateway access-codes register|issue|list|show`: families' requests for a personal access
  * code and the regulation's deadline for issuing it (src/sla/access-codes.ts). The family is named
- * by the school's reference (an application number), never by name.
+ * by the school's reference (an application number), never by name. A second open request for the
+ * same family, or issuing a request twice, fails with GW_ACCESS_CODE_CONFLICT (exit 3).
  */
 import type { Command } from 'commander';
 import { GatewayError } from '../core/errors';
 import type { AccessCodeView } from '../sla/access-codes';
+import { openConsentStore } from '../families/consent/runtime';
+import { consentFamilyChannels } from '../sla/channels';
 import { SlaRuntime } from '../sla/runtime';
 import { makeLogger, openConfiguredLedger } from './context';
 import { EXIT, printJson, printTable, reportError } from './output';
@@ -26,7 +29,10 @@ export async function withSlaRuntime(cmd: Command, fn: (rt: SlaRuntime, json: bo
     precheck?.();
     const { ledger, config } = await openConfiguredLedger(g.config);
     try {
-      const rt = SlaRuntime.create({ config, ledger, log: logger.log, now: () => new Date(), owner: `cli:${process.pid}` });
+      // The same family channels as the running gateway (src/runtime/gateway.ts): they are part
+      // of each school's fingerprint, so a CLI judging without them would re-judge the schools.
+      const familyChannels = consentFamilyChannels(openConsentStore(config, ledger, logger.log));
+      const rt = SlaRuntime.create({ config, ledger, log: logger.log, now: () => new Date(), owner: `cli:${process.pid}`, familyChannels });
       if (rt === undefined) throw new GatewayError('GW_CONFIG_INVALID', 'No school in the configuration has SLA settings (schools[].sla).');
       process.exitCode = await fn(rt, !!g.json);
     } finally {

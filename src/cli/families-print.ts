@@ -10,10 +10,11 @@
  *   sms count <text…> [--translit]
  *
  * Registered by main.ts through `registerFamiliesPrint(program, deps)`. Who gets paper comes from
- * `deps.paperRecipients` (the consent registry); without it only `--all-students` works.
+ * the consent registry in the ledger (`consentPaperRecipients`: refusals, withdrawals, expired or
+ * missing consents, families who chose paper or whom no electronic channel reaches); the
+ * extract register is the ledger's (tables of migration 7).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GatewayError } from '../core/errors';
 import type { Ledger } from '../core/ledger';
@@ -21,8 +22,9 @@ import { nullLogger, type Logger } from '../core/logger';
 import type { GatewayConfig, SchoolConfig } from '../infra/config';
 import type { ForecastConfig } from '../families/forecast';
 import {
-  openExtractRegister, parseIsoWeek, runWeeklyExtracts, type ExtractRegister, type ExtractState, type ExtractsConfig, type PaperRecipients,
+  consentPaperRecipients, parseIsoWeek, runWeeklyExtracts, type ExtractRegister, type ExtractState, type ExtractsConfig, type PaperRecipients,
 } from '../families/extract';
+import { openConsentStore, openExtractRegister } from '../families/consent/runtime';
 import { composeText, countSegments, DEFAULT_SMS_LIMITS } from '../families/sms';
 import {
   buildLessonStats, buildSummarySheet, findClass, loadSchoolView, parseCurriculumPlan, renderReport, REPORT_ENTITIES, studentsOf,
@@ -41,9 +43,9 @@ export interface FamiliesPrintDeps {
   globals(): { config: string; json?: boolean };
   /** main.ts passes openConfiguredLedger. */
   openLedger(configPath: string): Promise<FamiliesPrintContext>;
-  /** The consent registry's paper families; absent = only `extracts --all-students` works. */
+  /** Default: the consent registry in the ledger (`consentPaperRecipients`). */
   paperRecipients?(ctx: FamiliesPrintContext): PaperRecipients;
-  /** Default: openExtractRegister(<ledger folder>/paper-extracts.sqlite) until the ledger carries the tables. */
+  /** Default: the register in the ledger (`openExtractRegister(config, ledger)`). */
   extractRegister?(ctx: FamiliesPrintContext): ExtractRegister;
   now?(): Date;
   log?: Logger;
@@ -66,8 +68,7 @@ function dateArg(v: string): string {
 }
 
 function defaultRegister(ctx: FamiliesPrintContext): ExtractRegister {
-  const p = ctx.config.gateway.ledger.path;
-  return openExtractRegister(p === ':memory:' ? ':memory:' : join(dirname(resolve(p)), 'paper-extracts.sqlite'));
+  return openExtractRegister(ctx.config, ctx.ledger);
 }
 
 /** Every student of the school's classes (or of one class) that week: for demos and for schools printing for all. */
@@ -141,24 +142,23 @@ export function registerExtractCommands(program: Command, deps: FamiliesPrintDep
     .option('--all-students', 'print for every student, not only the families who get paper')
     .action(async (o: { school: string; week?: string; class?: string; out?: string; allStudents?: boolean }) => withContext(deps, async (ctx) => {
       const school = schoolOf(ctx.config, o.school);
-      const recipients = o.allStudents ? allStudentsRecipients(ctx.ledger, o.class) : deps.paperRecipients?.(ctx);
-      if (!recipients) throw new GatewayError('GW_API_BAD_REQUEST', 'no consent registry is wired to say which families get paper; use --all-students to print for every student');
+      const now = deps.now ?? (() => new Date());
+      const recipients = o.allStudents ? allStudentsRecipients(ctx.ledger, o.class)
+        : deps.paperRecipients?.(ctx) ?? consentPaperRecipients(openConsentStore(ctx.config, ctx.ledger), now);
       const reg = register(ctx);
-      try {
-        const res = await runWeeklyExtracts({ ledger: ctx.ledger, register: reg, recipients, now: deps.now ?? (() => new Date()), log: deps.log ?? nullLogger }, {
-          schoolId: school.id, schoolName: school.name, timeZone: school.timezone, outDir: o.out ?? school.families?.extracts?.outDir ?? 'data/extracts',
-          ...(o.week ? { week: parseIsoWeek(o.week) } : {}), ...(o.class ? { classKey: o.class } : {}),
-          ...(school.families?.forecast ? { forecast: school.families.forecast } : {}), ...(school.families?.extracts ? { extracts: school.families.extracts } : {}),
-        });
-        const summary = { week: res.week.id, dueAt: res.dueAt, families: res.families.length, newOrChanged: res.families.filter((f) => f.created).length,
-          classes: res.classes.map((c) => ({ class: c.title, families: c.families, file: c.file })), skipped: res.skipped.length };
-        if (deps.globals().json) printJson(summary);
-        else {
-          process.stdout.write(`week ${summary.week}, due ${summary.dueAt}: ${summary.families} extracts (${summary.newOrChanged} new or changed), ${summary.skipped} skipped\n`);
-          printTable(summary.classes, ['class', 'families', 'file']);
-        }
-        return res.skipped.length > 0 ? EXIT.attention : EXIT.ok;
-      } finally { await reg.close(); }
+      const res = await runWeeklyExtracts({ ledger: ctx.ledger, register: reg, recipients, now, log: deps.log ?? nullLogger }, {
+        schoolId: school.id, schoolName: school.name, timeZone: school.timezone, outDir: o.out ?? school.families?.extracts?.outDir ?? 'data/extracts',
+        ...(o.week ? { week: parseIsoWeek(o.week) } : {}), ...(o.class ? { classKey: o.class } : {}),
+        ...(school.families?.forecast ? { forecast: school.families.forecast } : {}), ...(school.families?.extracts ? { extracts: school.families.extracts } : {}),
+      });
+      const summary = { week: res.week.id, dueAt: res.dueAt, families: res.families.length, newOrChanged: res.families.filter((f) => f.created).length,
+        classes: res.classes.map((c) => ({ class: c.title, families: c.families, file: c.file })), skipped: res.skipped.length };
+      if (deps.globals().json) printJson(summary);
+      else {
+        process.stdout.write(`week ${summary.week}, due ${summary.dueAt}: ${summary.families} extracts (${summary.newOrChanged} new or changed), ${summary.skipped} skipped\n`);
+        printTable(summary.classes, ['class', 'families', 'file']);
+      }
+      return res.skipped.length > 0 ? EXIT.attention : EXIT.ok;
     }));
 
   ex.command('list').description('extracts in the register')
@@ -168,11 +168,9 @@ export function registerExtractCommands(program: Command, deps: FamiliesPrintDep
     .addOption(new Option('--state <state>').choices(['generated', 'printed', 'handed_over', 'superseded']))
     .action(async (o: { school: string; week?: string; class?: string; state?: ExtractState }) => withContext(deps, async (ctx) => {
       const reg = register(ctx);
-      try {
-        const list = await reg.list({ schoolId: o.school, ...(o.week ? { week: parseIsoWeek(o.week).id } : {}), ...(o.class ? { classGroupId: o.class } : {}), ...(o.state ? { state: o.state } : {}) });
-        const rows = list.map((x) => ({ id: x.id, week: x.week, student: x.studentId, version: x.version, state: x.state, dueAt: x.dueAt, handedOverAt: x.handedOverAt }));
-        if (deps.globals().json) printJson(rows); else printTable(rows, ['id', 'week', 'student', 'version', 'state', 'dueAt', 'handedOverAt']);
-      } finally { await reg.close(); }
+      const list = await reg.list({ schoolId: o.school, ...(o.week ? { week: parseIsoWeek(o.week).id } : {}), ...(o.class ? { classGroupId: o.class } : {}), ...(o.state ? { state: o.state } : {}) });
+      const rows = list.map((x) => ({ id: x.id, week: x.week, student: x.studentId, version: x.version, state: x.state, dueAt: x.dueAt, handedOverAt: x.handedOverAt }));
+      if (deps.globals().json) printJson(rows); else printTable(rows, ['id', 'week', 'student', 'version', 'state', 'dueAt', 'handedOverAt']);
     }));
 
   ex.command('handed-over <extractId>').description('record that a family received its extract')
@@ -180,21 +178,17 @@ export function registerExtractCommands(program: Command, deps: FamiliesPrintDep
     .option('--at <iso>', 'when (default: now)')
     .action(async (id: string, o: { by: string; at?: string }) => withContext(deps, async (ctx) => {
       const reg = register(ctx);
-      try {
-        const x = await reg.markHandedOver(id, o.by, o.at ?? (deps.now?.() ?? new Date()).toISOString());
-        if (deps.globals().json) printJson(x); else process.stdout.write(`extract ${x.id} (week ${x.week}, version ${x.version}) handed over at ${x.handedOverAt}\n`);
-      } finally { await reg.close(); }
+      const x = await reg.markHandedOver(id, o.by, o.at ?? (deps.now?.() ?? new Date()).toISOString());
+      if (deps.globals().json) printJson(x); else process.stdout.write(`extract ${x.id} (week ${x.week}, version ${x.version}) handed over at ${x.handedOverAt}\n`);
     }));
 
   ex.command('overdue').description('extracts not handed over by their deadline (exit 4 when any)')
     .action(async () => withContext(deps, async (ctx) => {
       const reg = register(ctx);
-      try {
-        const list = await reg.overdue((deps.now?.() ?? new Date()).toISOString());
-        const rows = list.map((x) => ({ id: x.id, school: x.schoolId, week: x.week, student: x.studentId, state: x.state, dueAt: x.dueAt }));
-        if (deps.globals().json) printJson(rows); else printTable(rows, ['id', 'school', 'week', 'student', 'state', 'dueAt']);
-        return rows.length > 0 ? EXIT.attention : EXIT.ok;
-      } finally { await reg.close(); }
+      const list = await reg.overdue((deps.now?.() ?? new Date()).toISOString());
+      const rows = list.map((x) => ({ id: x.id, school: x.schoolId, week: x.week, student: x.studentId, state: x.state, dueAt: x.dueAt }));
+      if (deps.globals().json) printJson(rows); else printTable(rows, ['id', 'school', 'week', 'student', 'state', 'dueAt']);
+      return rows.length > 0 ? EXIT.attention : EXIT.ok;
     }));
 }
 

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DELIVERY_STATES, type DeliveryState } from '../core/delivery-states';
 import { GatewayError } from '../core/errors';
 import type { HoldView } from '../core/ledger';
+import type { DeliveryTransportState } from '../core/transport';
 import { ERROR_CODES } from '../core/error-codes';
 import { SIMULATORS, SINKS, SOURCES } from '../runtime/registry';
 import { EXIT, printJson, printTable, reportError } from './output';
@@ -183,9 +184,21 @@ program.command('deliveries')
     const g = globals();
     await withLedger(g, async ({ ledger }) => {
       const rows = await ledger.listDeliveries({ ...(o.state ? { state: o.state } : {}), ...(o.sink ? { sinkId: o.sink } : {}), ...(o.school ? { schoolId: o.school } : {}), limit: o.limit });
-      if (g.json) printJson(rows);
-      else printTable(rows.map((d) => ({ id: d.id, sink: d.sinkId, school: d.schoolId, entity: d.entityType, rev: d.revision, state: d.state, attempts: `${d.attempts}/${d.maxAttempts}`, next: d.nextAttemptAt, lastError: d.lastError ? `${d.lastError.code}: ${d.lastError.message}` : '' })),
-        ['id', 'sink', 'school', 'entity', 'rev', 'state', 'attempts', 'next', 'lastError']);
+      // Transport state (СМЭВ MessageID, SendingTimestamp, remote status), where a sink wrote one.
+      const tr = ledger.transport ? await ledger.transport().lookup(rows.map((d) => d.id)) : new Map<number, DeliveryTransportState>();
+      const withTransport = rows.map((d) => {
+        const { deliveryId: _id, ...t } = tr.get(d.id) ?? { deliveryId: d.id };
+        return Object.keys(t).length > 0 ? { ...d, transport: t } : d;
+      });
+      if (g.json) printJson(withTransport);
+      else printTable(rows.map((d) => {
+        const t = tr.get(d.id);
+        return {
+          id: d.id, sink: d.sinkId, school: d.schoolId, entity: d.entityType, rev: d.revision, state: d.state, attempts: `${d.attempts}/${d.maxAttempts}`, next: d.nextAttemptAt,
+          transportId: t?.transportId, sendingTimestamp: t?.sendingTimestamp, remote: t?.remoteStatus ? `${t.remoteStatus}${t.remoteDetail ? ` (${t.remoteDetail})` : ''}` : undefined,
+          lastError: d.lastError ? `${d.lastError.code}: ${d.lastError.message}` : '',
+        };
+      }), ['id', 'sink', 'school', 'entity', 'rev', 'state', 'attempts', 'next', 'transportId', 'sendingTimestamp', 'remote', 'lastError']);
       exit(EXIT.ok);
     });
   });

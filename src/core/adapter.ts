@@ -4,6 +4,7 @@ import type { HttpClient } from './http';
 import type { IdResolver } from './ids';
 import type { Logger } from './logger';
 import type { EntityType, MappedRecord } from './records';
+import type { SinkTransport } from './transport';
 
 /**
  * Static description of an adapter (source or sink).
@@ -59,6 +60,12 @@ export interface RunContext<C = Record<string, unknown>> {
   sleep(ms: number): Promise<void>;
   /** Lower bound asked for by `sync --since`, if any (ISO date). */
   since?: string;
+  /**
+   * Sinks only: the ledger's transport state of this sink's deliveries (src/core/transport.ts),
+   * filled by the runtime for the delivery worker and the sink poller. Absent in contexts without
+   * a ledger (tests, `check`): a sink must then work without restart-safe message ids.
+   */
+  transport?: SinkTransport;
 }
 
 export type CheckResult = { ok: true; details?: Record<string, string | number> } | { ok: false; error: GatewayError };
@@ -130,4 +137,26 @@ export interface SinkAdapter<C = Record<string, unknown>> {
   push(ctx: RunContext<C>, batch: readonly DeliveryItem[]): Promise<DeliveryOutcome[]>;
   /** Entities this sink takes; absent = all. */
   readonly accepts?: readonly EntityType[];
+  /**
+   * Optional follow-up after delivery, for destinations that answer later (СМЭВ GetResponse /
+   * Ack / GetStatus): the runtime calls it every `pollIntervalMs(config)` while the gateway runs,
+   * never two at once per sink, with the delivery worker's context (including `transport`).
+   * Throws GatewayError when the destination cannot be reached; the runtime logs it and tries
+   * again at the next interval.
+   */
+  poll?(ctx: RunContext<C>): Promise<SinkPollSummary>;
+  /** Interval of `poll` for this instance config; undefined = polling is off for it. */
+  pollIntervalMs?(config: Readonly<C>): number | undefined;
+}
+
+/** What one `poll` did (counts only; logged and returned to tests). */
+export interface SinkPollSummary {
+  /** Answers read and acknowledged. */
+  responses: number;
+  /** Status messages read. */
+  statuses: number;
+  /** Deliveries whose remote status changed. */
+  updated: number;
+  /** Deliveries the destination refused after taking them. */
+  rejected: number;
 }

@@ -12,6 +12,7 @@ import type { DeliveryItem } from './adapter';
 import type { Issue, SerializedError } from './errors';
 import type { ErrorCode } from './error-codes';
 import type { EntityType, RecordStatus } from './records';
+import type { DeliveryTransport } from './transport';
 
 /** A canonical record ready to store: envelope columns plus the serialised record. */
 export interface PreparedRecord {
@@ -168,6 +169,45 @@ export interface RecordFilter {
   /** Records whose current revision is greater than this (watermark export). */
   afterRevision?: number;
   limit?: number;
+}
+
+/**
+ * Fields a lookup by reference may test: `id` is the record id, the others are top-level fields of
+ * the canonical body. The SQLite ledger indexes personId, guardianId, (classGroupId, date),
+ * (classGroupId, dueDate), dueLessonId and (lessonId, studentId) (ledger migration 11), so a
+ * query led by one of those costs what it finds, not what the school holds.
+ */
+export type IndexedField = 'id' | 'personId' | 'guardianId' | 'studentId' | 'lessonId' | 'classGroupId' | 'date' | 'dueDate' | 'dueLessonId';
+
+/** One test on a field: equal to `eq`, one of `in`, within the inclusive `from`..`to` (string order). */
+export interface FieldCondition {
+  field: IndexedField;
+  eq?: string;
+  in?: readonly string[];
+  from?: string;
+  to?: string;
+}
+
+/** Active current records of one school and kind that pass every condition. */
+export interface FieldQuery {
+  schoolId: string;
+  entityType: EntityType;
+  where: readonly FieldCondition[];
+}
+
+/**
+ * How far the exports of one school to one destination got (CLI `export oneroster --delta`):
+ * every change up to `revision` is in a package completely written there.
+ */
+export interface ExportWatermark {
+  schoolId: string;
+  /** The export and where its packages go, e.g. `oneroster-csv:/srv/exports/district-lms`. */
+  destination: string;
+  revision: number;
+  /** The mode and folder of the last package that moved it. */
+  mode: 'bulk' | 'delta';
+  lastPackage: string;
+  updatedAt: string;
 }
 
 export interface DeliveryResult {
@@ -330,6 +370,11 @@ export interface Ledger {
   /** Current content hash of each id that is stored (ids not stored are absent). */
   currentHashes(ids: readonly string[]): Promise<Map<string, string>>;
   /**
+   * Current revision of each id that is stored (ids not stored are absent), in one query. Optional
+   * so that test doubles need not have it; callers fall back to getRecord per id.
+   */
+  currentRevisions?(ids: readonly string[]): Promise<Map<string, number>>;
+  /**
    * One transaction: store changed records as new versions (each gets a new revision),
    * queue one delivery per (route, record version) and supersede older queued versions,
    * store quarantine entries (re-seen entries are counted, not duplicated), resolve
@@ -367,6 +412,13 @@ export interface Ledger {
   /** Current records of a kind carrying an external id (e.g. person with `esia-oid` = 1000123456). */
   findByExternalId(entityType: EntityType, idType: string, value: string): Promise<StoredRecord[]>;
   /**
+   * Active current records of one school and kind passing every condition of `q`, ordered by
+   * revision (the order of listRecords). For lookups by reference (the ФГИС pull API): led by an
+   * indexed field it reads only the rows it returns. Optional so that test doubles need not have
+   * it; callers fall back to listRecords and the same conditions (src/http/fgis/lookup.ts).
+   */
+  findRecords?(q: FieldQuery): Promise<StoredRecord[]>;
+  /**
    * Records that a pull consumer was served these record revisions (first serve per consumer
    * and revision is kept; later serves of the same revision change nothing).
    */
@@ -391,6 +443,20 @@ export interface Ledger {
   getDelivery(id: number): Promise<(DeliveryView & { attemptLog: DeliveryAttempt[] }) | undefined>;
   /** Earliest next_attempt_at among retry_wait deliveries of a sink (for the delivery loop's sleep). */
   nextDueAt(sinkId: string): Promise<string | undefined>;
+  /**
+   * Transport state of deliveries (destination message ids, SendingTimestamp, remote statuses;
+   * src/core/transport.ts). Optional: a ledger without it gives sinks no restart-safe message ids.
+   */
+  transport?(): DeliveryTransport;
+
+  // --- exports ------------------------------------------------------------------------
+  /** The export watermark of (school, destination); undefined before the first complete export. Optional for test doubles. */
+  getExportWatermark?(schoolId: string, destination: string): Promise<ExportWatermark | undefined>;
+  /**
+   * Stores the watermark after a package is completely written; never moves it back (a lower
+   * revision than the stored one changes nothing). Optional for test doubles.
+   */
+  setExportWatermark?(w: ExportWatermark): Promise<void>;
 
   // --- quarantine ---------------------------------------------------------------------
   listQuarantine(filter: QuarantineFilter): Promise<QuarantineEntry[]>;

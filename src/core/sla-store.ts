@@ -231,10 +231,30 @@ export interface SlaStore {
    */
   deliveredSince(afterAttempt: number, entityTypes: readonly string[], limit: number): Promise<{ recordIds: string[]; lastAttempt: number; scanned: number }>;
   /**
-   * Earliest delivered_at of each record to any of `sinkIds`, counting only versions from
-   * `fromRevision` on (a deferred mark's own delivery does not deliver the final mark).
+   * Earliest delivery of each record to any of `sinkIds`, counting only versions from
+   * `fromRevision` on (a deferred mark's own delivery does not deliver the final mark). Only
+   * deliveries the sink acknowledged count; the moment is the destination's own clock when the
+   * transport recorded one (СМЭВ 3 `SendingTimestamp`), else the gateway's `delivered_at`.
+   * Returned as UTC ISO strings.
    */
   firstDeliveries(items: ReadonlyArray<{ recordId: string; fromRevision: number }>, sinkIds: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Earliest moment each record was served to a pull consumer (ФГИС «Моя школа» pull API,
+   * ledger table `served`) at a revision from `fromRevision` on. Served counts as delivered.
+   */
+  firstServed(items: ReadonlyArray<{ recordId: string; fromRevision: number }>): Promise<Map<string, string>>;
+  /**
+   * Earliest hand-over (`paper_extracts.handed_over_at`) of a weekly paper extract that carried
+   * the record at a revision from `fromRevision` on: when the record reached a paper family.
+   */
+  firstHandedOver(items: ReadonlyArray<{ recordId: string; fromRevision: number }>): Promise<Map<string, string>>;
+  /**
+   * Records of rows still open on the gateway's clock (pending, at risk, breached) that were
+   * served to a pull consumer or handed over on paper after the row was last judged (less
+   * `slackMs`, for a serve committed while a pass was reading): record ids above `afterRecordId`
+   * in id order, at most `limit`.
+   */
+  servedSinceJudged(slackMs: number, afterRecordId: string, limit: number): Promise<string[]>;
   /** Current bodies of referenced records (lessons, assessments, periods, classes, subjects). */
   currentBodies(ids: readonly string[]): Promise<Map<string, Record<string, unknown>>>;
   /** studentId → classGroupId of the school's active student memberships (primary ones win). */
@@ -266,9 +286,9 @@ export interface SlaStore {
   listAlerts(filter: { schoolId?: string; limit?: number }): Promise<SlaAlertRow[]>;
 
   // --- access-code requests --------------------------------------------------------------
-  /** Throws GW_API_BAD_REQUEST when the family already has an open request at the school. */
+  /** Throws GW_ACCESS_CODE_CONFLICT (409) when the family already has an open request at the school. */
   insertAccessRequest(input: AccessCodeRequestInput): Promise<AccessCodeRequestRow>;
-  /** Throws GW_API_NOT_FOUND for an unknown id, GW_API_BAD_REQUEST when already issued. */
+  /** Throws GW_API_NOT_FOUND for an unknown id, GW_ACCESS_CODE_CONFLICT (409) when already issued. */
   issueAccessRequest(id: number, issuedAt: string, issuedBy: string, now: string): Promise<AccessCodeRequestRow>;
   getAccessRequest(id: number): Promise<AccessCodeRequestRow | undefined>;
   listAccessRequests(filter: { schoolId?: string; open?: boolean; limit?: number }): Promise<AccessCodeRequestRow[]>;

@@ -7,6 +7,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { DELIVERY_STATES, REPLAYABLE_STATES, type DeliveryState } from '../core/delivery-states';
 import { GatewayError, type Issue } from '../core/errors';
 import type { CursorRow, DeliveryFilter, HoldState, Ledger, QuarantineEntry, RunCounts, RunSummary } from '../core/ledger';
+import type { DeliveryTransportState } from '../core/transport';
 import { nullLogger } from '../core/logger';
 import type { AdminDeps, SourceStatus } from './app';
 import { actorOf } from './auth';
@@ -233,7 +234,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const offset = r.int('offset', 0, Number.MAX_SAFE_INTEGER) ?? 0;
     r.done();
     const items = await ledger.listDeliveries(defined({ state, sinkId, schoolId, ...win, limit, offset }));
-    res.json({ items, limit, offset });
+    res.json({ items: await withTransport(ledger, items), limit, offset });
   });
 
   get('/deliveries/:id', async (req, res) => {
@@ -241,7 +242,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const id = idParam(req);
     const d = await ledger.getDelivery(id);
     if (!d) throw notFound('Delivery', id);
-    res.json(d);
+    const [withT] = await withTransport(ledger, [d]);
+    res.json(withT);
   });
 
   router.post('/deliveries/:id/replay', tagged('/deliveries/:id/replay', async (req, res) => {
@@ -350,4 +352,17 @@ export function createAdminRouter(deps: AdminDeps): Router {
   });
 
   return router;
+}
+
+/**
+ * Adds `transport` (destination message id, SendingTimestamp, remote status and detail,
+ * acknowledgement; src/core/transport.ts) to delivery views that have any.
+ */
+async function withTransport<T extends { id: number }>(ledger: Ledger, views: T[]): Promise<Array<T & { transport?: Omit<DeliveryTransportState, 'deliveryId'> }>> {
+  if (!ledger.transport || views.length === 0) return views;
+  const states = await ledger.transport().lookup(views.map((v) => v.id));
+  return views.map((v) => {
+    const { deliveryId: _id, ...t } = states.get(v.id) ?? { deliveryId: v.id };
+    return Object.keys(t).length > 0 ? { ...v, transport: t } : v;
+  });
 }

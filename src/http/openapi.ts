@@ -151,6 +151,19 @@ const schemas: Record<string, JsonValue> = {
       attempts: int0, maxAttempts: int0, nextAttemptAt: dateTime,
       lastError: ref('SerializedError'), remoteRef: str,
       createdAt: dateTime, updatedAt: dateTime, deliveredAt: dateTime,
+      transport: ref('DeliveryTransport'),
+    },
+  },
+  DeliveryTransport: {
+    type: 'object', additionalProperties: false,
+    description: 'What the destination\'s own transport said (СМЭВ 3: MessageID, SendingTimestamp, GetResponse/GetStatus results); present when a sink wrote any.',
+    properties: {
+      transportId: { ...str, description: 'The destination\'s message id (СМЭВ MessageID), written before the send.' },
+      sendingTimestamp: { ...str, description: 'When the destination took the message, as it wrote it (СМЭВ SendingTimestamp): the SLA start.' },
+      remoteStatus: { ...str, description: 'Latest remote status, e.g. requestIsQueued, responseIsDelivered, accepted, rejected.' },
+      remoteStatusAt: dateTime,
+      remoteDetail: { ...str, description: 'Reason codes of a refusal (never payload).' },
+      acknowledgedAt: dateTime,
     },
   },
   DeliveryAttempt: {

@@ -6,9 +6,9 @@
  *   GET  /sla/schools/:schoolId/obligations            judged rows (state, obligation, window, paging)
  *   GET  /sla/schools/:schoolId/alerts                 alerts sent (newest first)
  *   GET  /sla/access-codes?schoolId&open               access-code requests
- *   POST /sla/access-codes                             register one {schoolId, familyRef, receivedAt?}
+ *   POST /sla/access-codes                             register one {schoolId, familyRef, receivedAt?} (409 GW_ACCESS_CODE_CONFLICT: one is open)
  *   GET  /sla/access-codes/:id                         one request
- *   POST /sla/access-codes/:id/issue                   the code was handed over {issuedAt?}
+ *   POST /sla/access-codes/:id/issue                   the code was handed over {issuedAt?} (409: already issued)
  *
  * The OpenAPI paths of these routes are `SLA_OPENAPI_PATHS` / `SLA_OPENAPI_SCHEMAS` below, to be
  * merged into src/http/openapi.ts (its test compares served and documented routes).
@@ -304,7 +304,7 @@ export const SLA_OPENAPI_PATHS: Record<string, Json> = {
     }, { '200': ok({ type: 'object', required: ['items', 'limit'], properties: { items: { type: 'array', items: sref('AccessCodeRequest') }, limit: N } }, 'Requests') }),
     post: op('registerAccessCodeRequest', 'Register a family\'s request; its deadline follows the school\'s regulations', {
       requestBody: { required: true, content: { 'application/json': { schema: sref('AccessCodeRequestInput') } } },
-    }, { '201': ok(sref('AccessCodeRequest'), 'Registered') }),
+    }, { '201': ok(sref('AccessCodeRequest'), 'Registered'), '409': rref('Conflict') }),
   },
   '/api/v1/sla/access-codes/{id}': {
     get: op('getAccessCodeRequest', 'One access-code request', { parameters: [idParamDoc] }, { '200': ok(sref('AccessCodeRequest'), 'Request') }),
@@ -313,6 +313,6 @@ export const SLA_OPENAPI_PATHS: Record<string, Json> = {
     post: op('issueAccessCode', 'Record that the code was handed over (default: now)', {
       parameters: [idParamDoc],
       requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { issuedAt: T } } } } },
-    }, { '200': ok(sref('AccessCodeRequest'), 'Issued') }),
+    }, { '200': ok(sref('AccessCodeRequest'), 'Issued'), '409': rref('Conflict') }),
   },
 };

@@ -22,6 +22,7 @@ import { validate as validateCron } from 'node-cron';
 import type { AdapterSpec } from '../core/adapter';
 import { GatewayError, type Issue } from '../core/errors';
 import type { HoldPolicy } from '../core/ledger';
+import type { FgisIssuerConfig } from '../http/fgis/jwt';
 import type { LogFormat, LogLevel } from './logger';
 import { isDenylistedKey, MIN_SECRET_LENGTH, REDACTED } from './redact';
 import { gatewayConfigSchema } from './config-schema';
@@ -44,7 +45,7 @@ export interface GatewaySettings {
   intake: { host: string; port: number };
   /** Filled in from the blocks' own schemas (src/infra/config-schema.ts); read through their modules. */
   email?: Record<string, unknown>; sms?: Record<string, unknown>; families?: Record<string, unknown>;
-  fgis: { enabled: boolean; basePath: string; clientsEnv: string; signingKeyEnv: string; tokenTtlSeconds: number; maxWindowDays: number };
+  fgis: { enabled: boolean; basePath: string; clientsEnv: string; signingKeyEnv: string; tokenTtlSeconds: number; maxWindowDays: number; issuer?: FgisIssuerConfig };
 }
 export interface SimulatorConfig { system: string; host: string; port: number; live: boolean; seed?: number }
 export interface SinkInstanceConfig { id: string; adapter: string; config: Record<string, unknown>; delivery: DeliveryOverrides }

@@ -266,8 +266,9 @@ async function write(deps: PushIntakeDeps, req: PushRequest, runId: string, log:
     log.warn('push answer may not match the ledger: another writer changed these records meanwhile', { inserted: res.inserted, expectedCreated, unchanged: res.unchanged });
   }
   // At most one write per record, so the revision stored now is the one every occurrence stands for.
+  const revisions = await storedRevisions(deps.ledger, [...latest.keys()]);
   for (const [id, { indexes }] of latest) {
-    const revision = (await deps.ledger.getRecord(id))?.revision;
+    const revision = revisions.get(id);
     if (revision !== undefined) for (const i of indexes) setAnswer(answers, i, { revision });
   }
   for (const q of toQuarantine) {
@@ -275,6 +276,17 @@ async function write(deps: PushIntakeDeps, req: PushRequest, runId: string, log:
     log.warn('record quarantined', { code: q.errorCode, entityType: q.entityType, recordId, paths: q.issues.map((i) => i.path) });
   }
   return { answers, res };
+}
+
+/** One query for the whole request where the ledger has it (one getRecord per record took ~90 ms per 1,000). */
+async function storedRevisions(ledger: Ledger, ids: readonly string[]): Promise<Map<string, number>> {
+  if (ledger.currentRevisions) return ledger.currentRevisions(ids);
+  const out = new Map<string, number>();
+  for (const id of ids) {
+    const revision = (await ledger.getRecord(id))?.revision;
+    if (revision !== undefined) out.set(id, revision);
+  }
+  return out;
 }
 
 function setAnswer(answers: PushItemAnswer[], index: number, patch: Partial<PushItemAnswer>): void {

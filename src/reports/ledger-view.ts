@@ -2,13 +2,15 @@
  * A read-only view of one school's current records, loaded from the ledger through
  * `listRecords` (paged by revision), for the reports and the weekly paper extracts.
  *
- * Only active records are kept (a `tobedeleted` tombstone hides its record). Loading is by
+ * Only active records are kept (a `tobedeleted` tombstone hides its record), and never one
+ * whose body the withdrawal purge destroyed (`isPurgedBody`: a stub without content). Loading is by
  * entity type for the whole school: the ledger contract has no filter by student or date yet,
  * so a report reads every mark of the school once and filters in memory (proposed: a
  * `RecordFilter.field` filter for studentId / classGroupId and a date range, see README).
  */
 import type { Ledger } from '../core/ledger';
 import type { CanonicalRecord, EntityType } from '../core/records';
+import { isPurgedBody } from '../families/consent/subjects';
 
 export const PAGE_SIZE = 5000;
 
@@ -50,7 +52,7 @@ export async function loadSchoolView(ledger: Ledger, schoolId: string, types: re
     let after = 0;
     for (;;) {
       const page = await ledger.listRecords({ schoolId, entityType, afterRevision: after, limit: pageSize });
-      for (const s of page) if (s.status === 'active') list.push({ record: s.record as CanonicalRecord, revision: s.revision });
+      for (const s of page) if (s.status === 'active' && !isPurgedBody(s.record)) list.push({ record: s.record as CanonicalRecord, revision: s.revision });
       if (page.length < pageSize) break;
       after = page[page.length - 1]!.revision;
     }

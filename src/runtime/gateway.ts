@@ -19,11 +19,14 @@ import { systemClock, type Clock } from './clock';
 import { SIMULATORS, SINKS, SOURCES, specOf } from './registry';
 import { Scheduler } from './scheduler';
 import { SourceRunner, type SourceInstance } from './source-runner';
+import { sinkPollerFor, type SinkPoller } from './sink-poll';
 import { createFamiliesRuntime, type FamiliesRuntime } from '../families/consent/runtime';
 import { familiesSettings } from '../families/consent/settings';
 import { childAllowedFor } from '../families/gate';
+import { consentFamilyChannels } from '../sla/channels';
 import { SlaRuntime } from '../sla/runtime';
 import { resolvePushConfig, type PushSourceConfig } from '../../adapters/push-source/spec';
+import { jwtVerifierFromConfig } from '../http/fgis/jwt';
 import { createTokenIssuer, parseClients } from '../http/fgis/oauth';
 import type { IntakeAppDeps } from '../http/intake-app';
 import type { UploadDeps } from '../http/upload-routes';
@@ -55,6 +58,8 @@ export class Gateway {
   readonly pushTargets = new Map<string, PushTarget>();
   private readonly pendingTriggers = new Set<SourceRunner>();
   readonly workers = new Map<string, DeliveryWorker<Record<string, unknown>>>();
+  /** Follow-up pollers of sinks that answer later (SinkAdapter.poll), by sink id. */
+  readonly pollers = new Map<string, SinkPoller<Record<string, unknown>>>();
   readonly scheduler: Scheduler;
   readonly metrics: GatewayMetrics;
   readonly owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -105,7 +110,7 @@ export class Gateway {
       const gw = new Gateway(config, ledger, sims, log, clock);
       try {
         gw.build();
-        gw.sla = SlaRuntime.create({ config, ledger, log, now: () => clock.now(), owner: gw.owner });
+        gw.sla = SlaRuntime.create({ config, ledger, log, now: () => clock.now(), owner: gw.owner, familyChannels: consentFamilyChannels(gw.families.store) });
       } catch (e) {
         await ledger.close();
         throw e;
@@ -121,7 +126,7 @@ export class Gateway {
 
   private build(): void {
     const cfg = this.config;
-    this.families = createFamiliesRuntime(cfg, this.ledger, { log: this.log, now: () => this.clock.now() });
+    this.families = createFamiliesRuntime(cfg, this.ledger, { log: this.log, now: () => this.clock.now(), owner: this.owner });
     const gateOn = familiesSettings(cfg).consentGate !== 'off';
     if (!gateOn) this.log.warn('consent gate is OFF: records of children reach electronic channels without a registered consent (demo and tests only)', { setting: 'gateway.families.consentGate' });
     const idNamespace = cfg.gateway.idNamespace ?? DEFAULT_ID_NAMESPACE;
@@ -138,7 +143,10 @@ export class Gateway {
         http: createHttpClient({ log, side: 'sink', signal, now: () => this.clock.now(), sleep: (ms) => this.clock.sleep(ms, signal), maxAttempts: 1 }),
         ids: makeIdResolver(idNamespace, adapter.spec.system, '*'),
         now: () => this.clock.now(), sleep: (ms) => this.clock.sleep(ms, signal),
+        ...(this.ledger.transport ? { transport: this.ledger.transport().forSink(s.id) } : {}),
       };
+      const poller = sinkPollerFor({ sinkId: s.id, adapter, ctx, log, sleep: (ms, sig) => this.clock.sleep(ms, sig) });
+      if (poller) this.pollers.set(s.id, poller);
       this.workers.set(s.id, new DeliveryWorker({
         sinkId: s.id, adapter, ctx, ledger: this.ledger, log, owner: this.owner,
         now: () => this.clock.now(), sleep: (ms) => this.clock.sleep(ms, signal),
@@ -180,7 +188,7 @@ export class Gateway {
         };
         this.runners.push(new SourceRunner(inst, {
           ledger: this.ledger, validator, log: this.log, clock: this.clock, idNamespace, owner: this.owner,
-          onEnqueued: () => { for (const w of this.workers.values()) w.poke(); this.families.notifier?.poke(); },
+          onEnqueued: () => { for (const w of this.workers.values()) w.poke(); this.families.notifier?.poke(); this.families.smsNotifier?.poke(); },
           observer: {
             counted: (schoolId, source, result, n) => { if (n > 0) this.metrics.recordsIn.inc({ school: schoolId, source, result }, n); },
             runFinished: (schoolId, source, status, seconds) => {
@@ -204,6 +212,7 @@ export class Gateway {
     if (this.started) return { initialSyncs: Promise.resolve() };
     this.started = true;
     for (const w of this.workers.values()) w.start();
+    for (const p of this.pollers.values()) p.start();
     const purge = (): void => {
       void this.families.store.purgeWithdrawn(this.clock.now().toISOString())
         .catch((e: unknown) => this.log.error('withdrawal purge failed', { code: toGatewayError(e).code }));
@@ -212,6 +221,8 @@ export class Gateway {
     this.purgeTimer = setInterval(purge, this.families.purgeIntervalMs);
     this.purgeTimer.unref();
     this.families.notifier?.start(this.families.notifyIntervalMs);
+    this.families.smsNotifier?.start(this.families.notifyIntervalMs);
+    this.families.extractScheduler.start();
     this.sla?.start();
     const cfg = this.config;
     const initial: Promise<unknown>[] = [];
@@ -267,7 +278,7 @@ export class Gateway {
    */
   intakeDeps(env: NodeJS.ProcessEnv = process.env): IntakeAppDeps | undefined {
     const cfg = this.config;
-    const wake = (): void => { for (const w of this.workers.values()) w.poke(); this.families.notifier?.poke(); };
+    const wake = (): void => { for (const w of this.workers.values()) w.poke(); this.families.notifier?.poke(); this.families.smsNotifier?.poke(); };
     const deps: IntakeAppDeps = { log: this.log.child({ listener: 'intake' }) };
     if (this.pushTargets.size > 0) {
       deps.push = {
@@ -281,13 +292,14 @@ export class Gateway {
     if (f.enabled) {
       const clients = parseClients(env[f.clientsEnv]);
       const key = env[f.signingKeyEnv] ?? '';
-      if (clients.length === 0) throw new GatewayError('GW_CONFIG_SECRET_MISSING', `gateway.fgis is enabled but ${f.clientsEnv} holds no client_id:secret pairs`);
+      if (clients.length === 0 && !f.issuer) throw new GatewayError('GW_CONFIG_SECRET_MISSING', `gateway.fgis is enabled but ${f.clientsEnv} holds no client_id:secret pairs`);
       if (key.length < 32) throw new GatewayError('GW_CONFIG_SECRET_MISSING', `gateway.fgis is enabled but ${f.signingKeyEnv} is unset or shorter than 32 characters`);
       const schools = new Map(cfg.schools.map((s) => [s.id, { name: s.name, timezone: s.timezone }]));
       deps.fgis = {
         basePath: f.basePath, ledger: this.ledger, issuer: createTokenIssuer(clients, key, f.tokenTtlSeconds), accountKey: key,
         idNamespace: cfg.gateway.idNamespace ?? DEFAULT_ID_NAMESPACE, schoolInfo: (id) => schools.get(id),
         now: () => this.clock.now(), maxWindowDays: f.maxWindowDays,
+        ...(f.issuer ? { externalTokens: jwtVerifierFromConfig(f.issuer, env) } : {}),
         ...(familiesSettings(cfg).consentGate !== 'off' ? { allowChild: childAllowedFor(this.families.store, 'api', () => this.clock.now()) } : {}),
       };
     }
@@ -309,15 +321,20 @@ export class Gateway {
     // Workers finish the batch in flight before the abort: aborting it would cost each of its
     // deliveries an attempt (the last one makes it dead). Only a push outlasting the grace is cut off.
     const workersStopped = Promise.all([...this.workers.values()].map((w) => w.stop()));
+    // Pollers stop sleeping now; a poll in progress ends by itself or at the abort below.
+    const pollersStopped = Promise.all([...this.pollers.values()].map((p) => p.stop()));
     let graceTimer: NodeJS.Timeout | undefined;
     await Promise.race([workersStopped, new Promise((r) => { graceTimer = setTimeout(r, Math.max(0, deadline - Date.now())); })]);
     clearTimeout(graceTimer);
     this.stopController.abort();
     await workersStopped;
+    await pollersStopped;
     while (this.runners.some((r) => r.running) && Date.now() < deadline + 2000) await new Promise((r) => setTimeout(r, 50));
     clearInterval(this.purgeTimer);
+    await this.families.extractScheduler.stop();
     await this.sla?.stop();
     await this.families.notifier?.stop();
+    await this.families.smsNotifier?.stop();
     this.families.transport?.close();
     await this.ledger.close();
     await Promise.all(this.simulators.map((s) => s.close().catch(() => undefined)));

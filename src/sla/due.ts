@@ -59,6 +59,11 @@ export interface RecordFacts {
   periodEndDate?: string;
   /** How the student's family is reached; default ['electronic']. */
   channels?: readonly Channel[];
+  /**
+   * Since when the family is reached through `channels` (UTC ISO or a date). An obligation
+   * that covers only some channels (paper) does not apply to a clock that started before it.
+   */
+  channelsSince?: string;
 }
 
 export type VerdictStatus = 'on_time' | 'late' | 'pending' | 'overdue' | 'unknown';
@@ -131,7 +136,15 @@ export interface DueTime {
 export function evaluateRecord(sla: SchoolSla, subject: SlaSubject, facts: RecordFacts, now: Date): ObligationResult[] {
   if (subject.status === 'tobedeleted') return [];
   const channels = facts.channels ?? ['electronic'];
-  return sla.obligations.filter((o) => covers(o, subject, channels)).map((o) => evaluateObligation(sla, o, subject, facts, now));
+  const since = facts.channelsSince !== undefined ? Date.parse(facts.channelsSince) : Number.NaN;
+  return sla.obligations.filter((o) => covers(o, subject, channels)).flatMap((o) => {
+    const r = evaluateObligation(sla, o, subject, facts, now);
+    // A family that went on paper owes nothing on paper for clocks that started before.
+    // (Date events start the clock at the end of the named day.)
+    const started = r.startAt !== undefined ? Date.parse(r.startAt) : r.eventDate !== undefined ? endOfLocalDay(r.eventDate, sla.timeZone).getTime() : Number.NaN;
+    if (o.covers.channels !== undefined && !Number.isNaN(since) && started < since) return [];
+    return [r];
+  });
 }
 
 /** True when the obligation applies to the record (entity type, filters, family channel). */
@@ -176,7 +189,8 @@ export function evaluateObligation(sla: SchoolSla, o: ResolvedObligation, subjec
     return { ...base, state: 'deferred', startEvent: 'mark_entered', ...(dueDate ? { deferralDueDate: dueDate } : {}), source, gateway: null };
   }
   const formerlyDeferred = isMark && followsDeferral && (facts.wasDeferred === true || deferral !== undefined);
-  const event: StartEvent = formerlyDeferred ? 'mark_entered' : o.startEvent;
+  // week_start already follows the entry (the week in which the journal had the final mark).
+  const event: StartEvent = formerlyDeferred && o.startEvent !== 'week_start' ? 'mark_entered' : o.startEvent;
   const journal = journalHad(subject, facts, formerlyDeferred);
   const start = resolveStart(sla, o, event, subject, facts, journal);
   if (start.kind === 'missing') {
@@ -186,7 +200,7 @@ export function evaluateObligation(sla: SchoolSla, o: ResolvedObligation, subjec
   const dueAt = due.dueAt;
 
   let source: ClockVerdict | null = null;
-  if (formerlyDeferred && deferral?.dueDate !== undefined) {
+  if (formerlyDeferred && deferral?.dueDate !== undefined && event !== 'week_start') {
     source = judgeSource(endOfLocalDay(deferral.dueDate, sla.timeZone), journal);
   } else if (event !== 'mark_entered' && event !== 'request_registered' && event !== 'week_start') {
     source = judgeSource(dueAt, journal);
@@ -290,7 +304,9 @@ export function computeDue(sla: SchoolSla, o: Pick<ResolvedObligation, 'allowed'
     const l = toLocal(start.at, tz);
     dueAt = localToInstant(last, l.minuteOfDay, tz);
   }
-  return { ...(eventDate ? { eventDate } : {}), ...(start.kind === 'instant' ? { startAt: start.at } : {}), dueDate: last, dueAt, rolledToWorkingDay: rolled };
+  // week_start: the clock starts at the opening of the named Monday.
+  const startAt = start.kind === 'instant' ? start.at : start.kind === 'term' ? startOfLocalDay(start.firstDay, tz) : undefined;
+  return { ...(eventDate ? { eventDate } : {}), ...(startAt !== undefined ? { startAt } : {}), dueDate: last, dueAt, rolledToWorkingDay: rolled };
 }
 
 function judgeSource(dueAt: Date, journal: JournalHad | undefined): ClockVerdict {

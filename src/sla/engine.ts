@@ -5,7 +5,9 @@
  * `evaluate(now)` is incremental, so it can run every minute on a big ledger. It judges
  *  1. every record of a school whose SLA settings changed (or that is new), from scratch;
  *  2. records whose revision is above the engine's watermark (new or changed records);
- *  3. records with a delivery that became `delivered` since the last look (delivery audit rows);
+ *  3. records with a delivery that became `delivered` since the last look (delivery audit rows),
+ *     and records of open rows that a pull consumer was served or a paper extract handed over
+ *     since they were judged (the served counts as delivered, the hand-over as served on paper);
  *  4. rows whose `nextCheckAt` has come (a risk window opened, a due time passed, an unresolved
  *     fact may have arrived);
  * then plans alerts (alerts.ts) and queues them. Each page of work is one transaction together
@@ -17,9 +19,9 @@ import type { Logger } from '../core/logger';
 import type { CanonicalRecord } from '../core/records';
 import type { AccessCodeRequestRow, SlaLedgerRecord, SlaObligationRow, SlaStore } from '../core/sla-store';
 import { planAlerts, type AlertScope } from './alerts';
+import { channelsFingerprint, type FamilyChannels, type FamilyChannelsSource, type SchoolChannels } from './channels';
 import { covers, evaluateRecord, type AccessCodeRequest, type ObligationResult, type RecordFacts, type SlaSubject } from './due';
 import { current, deliveryFloor, deriveFacts, firstLevelRefs, lessonClass, secondLevelRefs, studentOf } from './facts';
-import type { Channel } from './profiles';
 import type { SlaSchool } from './settings';
 import { toRow } from './verdict';
 
@@ -33,8 +35,13 @@ export interface SlaEngineDeps {
   recoveryHoldMs: number;
   /** Whether an e-mail transport exists (else e-mail alerts are recorded as skipped). */
   emailEnabled: boolean;
-  /** How the student's family is reached (paper for families who refused electronic delivery); default electronic. */
-  channelsOf?(schoolId: string, studentId: string | undefined): readonly Channel[] | undefined;
+  /**
+   * How the families of a school are reached (paper for families who refused electronic
+   * delivery), asked once per school and pass; without it every family is electronic.
+   */
+  familyChannels?: FamilyChannelsSource;
+  /** A serve or hand-over this long before a row's judgement still triggers a re-judge (default 60 s). */
+  servedSlackMs?: number;
   /** Records per page (one transaction). */
   pageSize?: number;
   /** Records per pass and call; the rest waits for the next call. */
@@ -55,6 +62,8 @@ export interface EvaluationSummary {
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+const NO_CHANNELS: SchoolChannels = new Map();
+const earliest = (a: string | undefined, b: string | undefined): string | undefined => (a === undefined ? b : b === undefined ? a : Date.parse(b) < Date.parse(a) ? b : a);
 
 export class SlaEngine {
   readonly schools: ReadonlyMap<string, SlaSchool>;
@@ -62,6 +71,8 @@ export class SlaEngine {
   private readonly pageSize: number;
   private readonly maxPerPass: number;
   private running: Promise<EvaluationSummary> | undefined;
+  /** Family channels per school, fetched once per pass (cleared when a pass starts). */
+  private channels = new Map<string, Promise<SchoolChannels>>();
 
   constructor(private readonly deps: SlaEngineDeps) {
     this.schools = new Map(deps.schools.map((s) => [s.schoolId, s]));
@@ -82,11 +93,13 @@ export class SlaEngine {
     const store = this.deps.store;
     const add = (n: { judged: number; rows: number }): void => { sum.judged += n.judged; sum.rows += n.rows; };
     const cache = new Map<string, Promise<Map<string, string>>>();
+    this.channels = new Map();
 
-    // 1. Schools whose settings changed. Before anything was judged, pass 2 covers them anyway.
+    // 1. Schools whose settings (or families' channels) changed. Before anything was judged, pass 2 covers them anyway.
     const judgedBefore = (await store.progress()).revision > 0;
     for (const school of this.schools.values()) {
-      if ((await store.schoolHash(school.schoolId)) === school.configHash) continue;
+      const hash = await this.effectiveHash(school, now);
+      if ((await store.schoolHash(school.schoolId)) === hash) continue;
       await store.clearSchool(school.schoolId);
       if (judgedBefore) {
         for (let afterSeq = 0; ;) {
@@ -99,7 +112,7 @@ export class SlaEngine {
         }
       }
       for (const r of await store.listAccessRequests({ schoolId: school.schoolId })) add(await this.writeRequest(r, now));
-      await store.setSchoolHash(school.schoolId, school.configHash, now.toISOString());
+      await store.setSchoolHash(school.schoolId, hash, now.toISOString());
       sum.rebuilt.push(school.schoolId);
     }
 
@@ -125,6 +138,20 @@ export class SlaEngine {
       add(await this.judgeAndWrite(records, now, cache, { attempt: page.lastAttempt }));
       done += page.scanned;
       if (page.scanned < this.pageSize * 4) break;
+      await yieldToLoop();
+    }
+
+    // 3b. Open rows whose record was served (pull API) or handed over on paper since they were judged.
+    // One sweep in record-id order: a re-judge moves evaluated_at to `now`, so a serve older than
+    // the slack is not seen by the next pass, and one within it is not taken twice in this one.
+    for (let done = 0, after = ''; ;) {
+      if (done >= this.maxPerPass) { sum.complete = false; break; }
+      const ids = await store.servedSinceJudged(this.deps.servedSlackMs ?? 60_000, after, this.pageSize);
+      if (ids.length === 0) break;
+      add(await this.rejudge(ids, now, cache));
+      done += ids.length;
+      after = ids[ids.length - 1] as string;
+      if (ids.length < this.pageSize) break;
       await yieldToLoop();
     }
 
@@ -196,19 +223,39 @@ export class SlaEngine {
     }
     const second = mine.flatMap((r) => secondLevelRefs(r, refs)).concat([...classes.values()].filter((v): v is string => v !== undefined));
     for (const [k, v] of await store.currentBodies(second.filter((id) => !refs.has(id)))) refs.set(k, v);
+    // The gateway's clock: first delivery to a sink or serve to a pull consumer, whichever came
+    // first; on paper, the first hand-over of an extract carrying the record (families on paper only).
     const delivered = new Map<string, string>();
+    const family = new Map<string, FamilyChannels>();
+    const paperItems: Array<{ recordId: string; fromRevision: number }> = [];
     for (const school of this.schools.values()) {
-      const items = mine.filter((r) => r.schoolId === school.schoolId).map((r) => ({ recordId: r.recordId, fromRevision: deliveryFloor(r) }));
-      if (items.length > 0) for (const [k, v] of await store.firstDeliveries(items, school.sinks)) delivered.set(k, v);
+      const ofSchool = mine.filter((r) => r.schoolId === school.schoolId);
+      if (ofSchool.length === 0) continue;
+      const items = ofSchool.map((r) => ({ recordId: r.recordId, fromRevision: deliveryFloor(r) }));
+      for (const [k, v] of await store.firstDeliveries(items, school.sinks)) delivered.set(k, v);
+      for (const [k, v] of await store.firstServed(items)) delivered.set(k, earliest(delivered.get(k), v) as string);
+      const channels = await this.channelsOf(school, now);
+      for (const [i, rec] of ofSchool.entries()) {
+        const student = studentOf(rec);
+        const f = student !== undefined ? channels.get(student) : undefined;
+        if (f === undefined) continue;
+        family.set(rec.recordId, f);
+        if (f.channels.includes('paper')) paperItems.push(items[i] as { recordId: string; fromRevision: number });
+      }
     }
+    const handedOver = paperItems.length > 0 ? await store.firstHandedOver(paperItems) : new Map<string, string>();
     const rows: SlaObligationRow[] = [];
     for (const rec of mine) {
       const school = this.schools.get(rec.schoolId) as SlaSchool;
       const body = current(rec) as CanonicalRecord;
-      const channels = this.deps.channelsOf?.(rec.schoolId, studentOf(rec));
+      const f = family.get(rec.recordId);
       const studentClass = classes.get(rec.recordId);
       const deliveredAt = delivered.get(rec.recordId);
-      const d = deriveFacts({ rec, refs, ...(studentClass !== undefined ? { studentClass } : {}), ...(deliveredAt !== undefined ? { deliveredAt } : {}), ...(channels !== undefined ? { channels } : {}) });
+      const servedAt = handedOver.get(rec.recordId);
+      const d = deriveFacts({
+        rec, refs, ...(studentClass !== undefined ? { studentClass } : {}), ...(deliveredAt !== undefined ? { deliveredAt } : {}),
+        ...(servedAt !== undefined ? { servedAt } : {}), ...(f !== undefined ? { channels: f.channels, ...(f.since !== undefined ? { channelsSince: f.since } : {}) } : {}),
+      });
       const labels = { classGroupId: d.classGroupId, classLabel: d.classLabel, subjectId: d.subjectId, subjectLabel: d.subjectLabel };
       for (const r of this.judge(school, body, d.facts, now)) {
         rows.push(toRow(r, {
@@ -219,6 +266,24 @@ export class SlaEngine {
     }
     await store.writeEvaluation({ recordIds: records.map((r) => r.recordId), rows, ...(progress !== undefined ? { progress } : {}) });
     return { judged: mine.length, rows: rows.length };
+  }
+
+  /** The families' channels of a school for this pass (none when no obligation of the school depends on them). */
+  private channelsOf(school: SlaSchool, now: Date): Promise<SchoolChannels> {
+    const source = this.deps.familyChannels;
+    if (source === undefined || !school.sla.obligations.some((o) => o.covers.channels !== undefined)) return Promise.resolve(NO_CHANNELS);
+    let p = this.channels.get(school.schoolId);
+    if (p === undefined) {
+      p = source(school.schoolId, now);
+      this.channels.set(school.schoolId, p);
+    }
+    return p;
+  }
+
+  /** The school's settings hash, plus its families' channels when an obligation depends on them. */
+  private async effectiveHash(school: SlaSchool, now: Date): Promise<string> {
+    if (this.deps.familyChannels === undefined || !school.sla.obligations.some((o) => o.covers.channels !== undefined)) return school.configHash;
+    return `${school.configHash}:channels:${channelsFingerprint(await this.channelsOf(school, now))}`;
   }
 
   /**

@@ -84,8 +84,13 @@ export interface DeriveInput {
   refs: ReadonlyMap<string, Body>;
   /** The student's class from memberships, when the record names no lesson or assessment class. */
   studentClass?: string;
+  /** First delivery to a sink or serve to a pull consumer, whichever came first. */
   deliveredAt?: string;
+  /** First hand-over of a paper extract carrying it. */
+  servedAt?: string;
   channels?: readonly Channel[];
+  /** Since when the family is reached through `channels`. */
+  channelsSince?: string;
 }
 
 /** RecordFacts and labels of one ledger record. */
@@ -119,7 +124,9 @@ export function deriveFacts(i: DeriveInput): Derived {
   if (workDate !== undefined) facts.workDate = workDate;
   if (periodEnd !== undefined) facts.periodEndDate = periodEnd;
   if (i.deliveredAt !== undefined) facts.deliveredAt = i.deliveredAt;
+  if (i.servedAt !== undefined) facts.servedAt = i.servedAt;
   if (i.channels !== undefined) facts.channels = i.channels;
+  if (i.channelsSince !== undefined) facts.channelsSince = i.channelsSince;
 
   const classGroupId = str(lesson, 'classGroupId') ?? str(assessment, 'classGroupId') ?? i.studentClass;
   const subjectId = str(cur, 'subjectId') ?? str(lesson, 'subjectId') ?? str(assessment, 'subjectId');

@@ -8,6 +8,7 @@ export * from './profiles';
 export * from './due';
 export { assertTimeZone, localDateOf, localToInstant, startOfLocalDay, endOfLocalDay, addHours, addCalendarDaysAt, offsetMsAt, toLocal } from './local-time';
 export { GATEWAY_SLA_SCHEMA, SCHOOL_SLA_CONFIG_SCHEMA, buildSlaSchools, readGatewaySlaSettings, type GatewaySlaSettings, type SlaSchool, type ItContact } from './settings';
+export { consentFamilyChannels, channelsFingerprint, type FamilyChannels, type FamilyChannelsSource, type SchoolChannels } from './channels';
 export { SlaEngine, ACCESS_REQUEST_PREFIX, type EvaluationSummary, type SlaEngineDeps } from './engine';
 export { planAlerts, alertPayload, levelOf, type AlertScope, type AlertPlan } from './alerts';
 export { AlertDispatcher, smtpMailer, type Mailer, type MailMessage } from './notify';

@@ -20,7 +20,8 @@ import { AccessCodeService } from './access-codes';
 import { loadCalendarSet, type CalendarSet } from './calendar-load';
 import { SlaEngine, type EvaluationSummary } from './engine';
 import { AlertDispatcher, smtpMailer, type DispatchResult, type Mailer } from './notify';
-import { defaultRegulationDir, loadRegulationProfiles, type Channel, type ProfileSet } from './profiles';
+import type { FamilyChannelsSource } from './channels';
+import { defaultRegulationDir, loadRegulationProfiles, type ProfileSet } from './profiles';
 import { computeSlaReport, type SlaReportData } from './report';
 import { buildSlaSchools, readGatewaySlaSettings, schoolSlaBlocks, type GatewaySlaSettings, type SlaConfigSource } from './settings';
 
@@ -43,7 +44,12 @@ export interface SlaRuntimeDeps {
   mailer?: Mailer;
   profiles?: ProfileSet;
   calendars?: CalendarSet;
-  channelsOf?(schoolId: string, studentId: string | undefined): readonly Channel[] | undefined;
+  /**
+   * How families are reached (paper for those who refused electronic delivery): the gateway and
+   * the CLI pass `consentFamilyChannels(consent store)`. Every process judging one ledger must
+   * pass the same source, since the answer is part of each school's fingerprint.
+   */
+  familyChannels?: FamilyChannelsSource;
 }
 
 export interface TickResult extends EvaluationSummary { dispatched: DispatchResult; skipped?: 'locked' }
@@ -82,7 +88,7 @@ export class SlaRuntime {
     const mailer = deps.mailer ?? (email !== undefined ? smtpMailer(email, settings.alerts.timeoutMs) : undefined);
     const engine = new SlaEngine({
       store, schools, log, recoveryHoldMs: settings.recoveryHoldMinutes * 60_000, emailEnabled: mailer !== undefined,
-      ...(deps.channelsOf !== undefined ? { channelsOf: deps.channelsOf } : {}),
+      ...(deps.familyChannels !== undefined ? { familyChannels: deps.familyChannels } : {}),
     });
     const http = deps.http ?? createHttpClient({ log, side: 'sink', now: deps.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), maxAttempts: 1, timeoutMs: settings.alerts.timeoutMs });
     const dispatcher = new AlertDispatcher({

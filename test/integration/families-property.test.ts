@@ -1,7 +1,8 @@
 /**
  * Property: over random schools, families, consents, refusals, expiries and withdrawals over
  * time, with random records flowing through the real pipeline, the real DeliveryWorker (an
- * in-test recording sink), the pull-API helper and the e-mail notifier to a real SMTP server,
+ * in-test recording sink), the pull-API helper, the e-mail notifier to a real SMTP server and
+ * the SMS notifier to the SMS-gateway simulator (real loopback HTTP),
  * no record of a child reaches an electronic channel at a moment the child lacks a valid
  * consent for it; refusals are listed for paper; a withdrawal's purge leaves nothing of the
  * child; and nothing is over-blocked (a consented child's marks all arrive).
@@ -21,6 +22,9 @@ import { createConsentGate, gatedRecords } from '../../src/families/gate';
 import { SqliteConsentStore } from '../../src/ledger/sqlite/consent-store';
 import { localDateOf } from '../../src/sla/local-time';
 import { DeliveryWorker } from '../../src/pipeline/deliver';
+import { createHttpSmsGateway, resolveSmsPolicy, smsGatewaySimulator, SmsNotifier, type SmsNotifierSchool } from '../../src/families/sms';
+import { createHttpClient } from '../../src/infra/http-client';
+import { loadCalendarSet } from '../../src/sla';
 import { consentOf, World } from '../fixtures/families/world';
 import { ConsentOracle, type Channel } from '../fixtures/families/oracle';
 import { TestSmtp } from '../fixtures/families/smtp';
@@ -98,6 +102,13 @@ async function scenario(rng: Rng, ledger: Ledger, smtp: TestSmtp, transport: Mai
   }
   const address = (kid: Kid, applicant: string): string => `${applicant.slice(0, 8)}.${kid.id.slice(0, 8)}@fam.test`;
   const byAddress = new Map<string, { kid: Kid; applicant: string }>();
+  const phones = new Map<string, string>();
+  const byPhone = new Map<string, { kid: Kid; applicant: string }>();
+  const phone = (kid: Kid, applicant: string): string => {
+    const k = `${kid.id}|${applicant}`;
+    if (!phones.has(k)) phones.set(k, `+7901${String(10_000_000 + phones.size).slice(1)}`);
+    return phones.get(k) as string;
+  };
 
   const store = new SqliteConsentStore(ledger, { purgeAfterDays: 2, purgeIntervalMs: 86_400_000 });
   const gate: ConsentGate = createConsentGate(ledger, store);
@@ -119,142 +130,168 @@ async function scenario(rng: Rng, ledger: Ledger, smtp: TestSmtp, transport: Mai
     ledger, store, gate, transport, schools: notifierSchools, log: nullLogger, now: () => clock.now(),
     policy: { maxAttempts: 3, backoffBaseMs: 60_000, backoffCapMs: 600_000 }, random: () => 0.5,
   });
-  const firstMail = smtp.mails.length;
-  const violations: string[] = [];
-  const purgedKids = new Set<string>();
-  let withheldApi = 0;
-  let documents = 0;
+  const sim = await smsGatewaySimulator.start({ token: 'prop-sms-token-123', now: () => clock.now(), deliverAfterMs: 1000 });
+  const smsSchools: SmsNotifierSchool[] = notifierSchools.map((s) => ({
+    id: s.id, name: s.name, timezone: s.timezone, sms: { enabled: true, instant: ['absence', 'final_mark'], urgent: ['absence'], instantMaxAgeDays: 3 }, policy: resolveSmsPolicy(),
+  }));
+  const smsNotifier = new SmsNotifier({
+    ledger, store, gate, schools: smsSchools, calendar: loadCalendarSet().federal, log: nullLogger, now: () => clock.now(), random: () => 0.5,
+    policy: { maxAttempts: 3, backoffBaseMs: 60_000, backoffCapMs: 600_000 },
+    sms: createHttpSmsGateway({
+      config: { baseUrl: sim.url, token: sim.token, maxAttempts: 1 }, now: () => clock.now(), log: nullLogger,
+      http: createHttpClient({ log: nullLogger, now: () => clock.now(), sleep: (ms) => clock.sleep(ms), side: 'sink', timeoutMs: 5000 }),
+    }),
+  });
+  try {
+    const firstMail = smtp.mails.length;
+    const violations: string[] = [];
+    const purgedKids = new Set<string>();
+    let withheldApi = 0;
+    let documents = 0;
 
-  /** The children a record is about at time t: a family relation destroyed by a purge is no longer known. */
-  const kidsOf = (id: string, t: string): { kids: string[]; any: boolean } => {
-    const c = concern.get(id) ?? { kids: [] };
-    const kids = c.viaGuardian ? c.kids.filter((k) => { const p = purgedAt.get(k); return p === undefined || p > t; }) : c.kids;
-    return { kids, any: c.any === true };
-  };
-  const leaks = (id: string, channel: Channel, t: string): string[] => {
-    const { kids, any } = kidsOf(id, t);
-    const refused = kids.filter((k) => !oracle.allowed(k, channel, t));
-    if (concern.get(id)?.viaGuardian && kids.length === 0) return ['(no known child)'];
-    return any ? (refused.length === kids.length ? refused : []) : refused;
-  };
+    /** The children a record is about at time t: a family relation destroyed by a purge is no longer known. */
+    const kidsOf = (id: string, t: string): { kids: string[]; any: boolean } => {
+      const c = concern.get(id) ?? { kids: [] };
+      const kids = c.viaGuardian ? c.kids.filter((k) => { const p = purgedAt.get(k); return p === undefined || p > t; }) : c.kids;
+      return { kids, any: c.any === true };
+    };
+    const leaks = (id: string, channel: Channel, t: string): string[] => {
+      const { kids, any } = kidsOf(id, t);
+      const refused = kids.filter((k) => !oracle.allowed(k, channel, t));
+      if (concern.get(id)?.viaGuardian && kids.length === 0) return ['(no known child)'];
+      return any ? (refused.length === kids.length ? refused : []) : refused;
+    };
 
-  async function consentEvent(): Promise<void> {
-    const kid = pick(rng, kids);
-    const w = schools[kid.school] as World;
-    const applicants = [...kid.guardians, ...(kid.older ? [kid.id] : [])];
-    const applicant = pick(rng, applicants);
-    const inForce = oracle.consentInForce(kid.id, applicant, iso());
-    if (inForce && rng() < 0.5) {
-      await store.withdraw(inForce.consentId, { evidenceRef: `W-${inForce.consentId}` }, 'prop', iso());
-      oracle.withdraw(kid.id, inForce.consentId, iso());
-      return;
+    async function consentEvent(): Promise<void> {
+      const kid = pick(rng, kids);
+      const w = schools[kid.school] as World;
+      const applicants = [...kid.guardians, ...(kid.older ? [kid.id] : [])];
+      const applicant = pick(rng, applicants);
+      const inForce = oracle.consentInForce(kid.id, applicant, iso());
+      if (inForce && rng() < 0.5) {
+        await store.withdraw(inForce.consentId, { evidenceRef: `W-${inForce.consentId}` }, 'prop', iso());
+        oracle.withdraw(kid.id, inForce.consentId, iso());
+        return;
+      }
+      const refusal = !inForce && rng() < 0.3;
+      const channels = shuffle(rng, ['portal', 'api', 'email', 'sms'] as Channel[]).slice(0, 1 + Math.floor(rng() * 4));
+      const validTo = rng() < 0.3 ? new Date(clock.now().getTime() + (1 + Math.floor(rng() * 6)) * 86_400_000).toISOString() : undefined;
+      const input = consentOf(w, kid.src, 'x', {
+        signedAt: iso(), decision: refusal ? 'refusal' : 'consent', channels, ...(validTo ? { validTo } : {}),
+        kind: applicant === kid.id ? 'student' : 'parent', evidence: `E-${++documents}`,
+        contacts: { emails: [address(kid, applicant)], phones: [phone(kid, applicant)], channels: rng() < 0.2 ? ['email', 'sms', 'paper'] : ['email', 'sms'], form: 'paper', evidenceRef: 'C', givenAt: iso() },
+      });
+      if (applicant !== kid.id) input.applicant = { kind: 'parent', id: applicant };
+      else input.child = { ...input.child, birthDate: '2009-02-02' }; // after a purge the ledger no longer knows the age
+      const r = await store.register(input, 'prop', iso());
+      byAddress.set(address(kid, applicant), { kid, applicant });
+      byPhone.set(phone(kid, applicant), { kid, applicant });
+      oracle.add(kid.id, { consentId: r.consent.id, applicant, decision: refusal ? 'refusal' : 'consent', channels: new Set(refusal ? [] : channels), signedAt: r.consent.signedAt, ...(validTo ? { validTo } : {}) });
     }
-    const refusal = !inForce && rng() < 0.3;
-    const channels = shuffle(rng, ['portal', 'api', 'email'] as Channel[]).slice(0, 1 + Math.floor(rng() * 3));
-    const validTo = rng() < 0.3 ? new Date(clock.now().getTime() + (1 + Math.floor(rng() * 6)) * 86_400_000).toISOString() : undefined;
-    const input = consentOf(w, kid.src, 'x', {
-      signedAt: iso(), decision: refusal ? 'refusal' : 'consent', channels, ...(validTo ? { validTo } : {}),
-      kind: applicant === kid.id ? 'student' : 'parent', evidence: `E-${++documents}`,
-      contacts: { emails: [address(kid, applicant)], phones: [], channels: rng() < 0.2 ? ['email', 'paper'] : ['email'], form: 'paper', evidenceRef: 'C', givenAt: iso() },
-    });
-    if (applicant !== kid.id) input.applicant = { kind: 'parent', id: applicant };
-    else input.child = { ...input.child, birthDate: '2009-02-02' }; // after a purge the ledger no longer knows the age
-    const r = await store.register(input, 'prop', iso());
-    byAddress.set(address(kid, applicant), { kid, applicant });
-    oracle.add(kid.id, { consentId: r.consent.id, applicant, decision: refusal ? 'refusal' : 'consent', channels: new Set(refusal ? [] : channels), signedAt: r.consent.signedAt, ...(validTo ? { validTo } : {}) });
-  }
 
-  function randomRecords(step: number, si: number): MappedRecord[] {
-    const out: MappedRecord[] = [];
-    const w = schools[si] as World;
-    const mine = kids.filter((k) => k.school === si);
-    for (let i = 0; i < 1 + Math.floor(rng() * 6); i++) {
-      const kid = pick(rng, mine);
-      const today = localDateOf(clock.now(), notifierSchools[kid.school]?.timezone ?? 'Europe/Moscow');
-      const id = `${step}-${i}`;
-      const roll = rng();
-      let rec: MappedRecord;
-      let who: { kids: string[]; viaGuardian?: boolean } = { kids: [kid.id] };
-      if (roll < 0.3) rec = w.mark(`mk${id}`, kid.src, 'alg', 2 + Math.floor(rng() * 4), { date: today, markedAt: iso() });
-      else if (roll < 0.5) rec = w.absence(`ab${id}`, kid.src, today);
-      else if (roll < 0.55) rec = w.mark(`pm${id}`, kid.src, 'alg', 4, { kind: 'period', periodSrc: 'q1', markedAt: iso() });
-      else if (roll < 0.65) {
-        const sib = mine.filter((k) => k !== kid);
-        const pair = rng() < 0.5 && sib.length > 0 ? [kid, pick(rng, sib)] : [kid];
-        rec = w.homework(`ih${id}`, '7a', 'alg', `Индивидуальное задание ${id}`, today, pair.map((k) => k.src));
-        who = { kids: pair.map((k) => k.id) };
-      } else if (roll < 0.75) { rec = w.homework(`hw${id}`, '7a', 'alg', `Задание ${id}`, today); who = { kids: [] }; }
-      else if (roll < 0.8) { rec = w.lesson(`ls${id}`, '7a', 'alg', today, 1 + Math.floor(rng() * 6), 'cancelled'); who = { kids: [] }; }
-      else if (roll < 0.9) {
-        const g = Math.floor(rng() * kid.guardians.length);
-        rec = w.message(`ms${id}`, 't1', [{ type: 'person', src: kid.guardianSrcs[g] as string }], `Сообщение ${id}`);
-        who = { kids: guardianKids.get(kid.guardians[g] as string) ?? [], viaGuardian: true };
-      } else { rec = w.student(kid.src, `Фам-${id}`, kid.name, kid.older ? '2009-02-02' : '2015-02-02'); }
-      concern.set(w.id(rec.entityType, rec.sourceId), who);
-      out.push(rec);
+    function randomRecords(step: number, si: number): MappedRecord[] {
+      const out: MappedRecord[] = [];
+      const w = schools[si] as World;
+      const mine = kids.filter((k) => k.school === si);
+      for (let i = 0; i < 1 + Math.floor(rng() * 6); i++) {
+        const kid = pick(rng, mine);
+        const today = localDateOf(clock.now(), notifierSchools[kid.school]?.timezone ?? 'Europe/Moscow');
+        const id = `${step}-${i}`;
+        const roll = rng();
+        let rec: MappedRecord;
+        let who: { kids: string[]; viaGuardian?: boolean } = { kids: [kid.id] };
+        if (roll < 0.3) rec = w.mark(`mk${id}`, kid.src, 'alg', 2 + Math.floor(rng() * 4), { date: today, markedAt: iso() });
+        else if (roll < 0.5) rec = w.absence(`ab${id}`, kid.src, today);
+        else if (roll < 0.55) rec = w.mark(`pm${id}`, kid.src, 'alg', 4, { kind: 'period', periodSrc: 'q1', markedAt: iso() });
+        else if (roll < 0.65) {
+          const sib = mine.filter((k) => k !== kid);
+          const pair = rng() < 0.5 && sib.length > 0 ? [kid, pick(rng, sib)] : [kid];
+          rec = w.homework(`ih${id}`, '7a', 'alg', `Индивидуальное задание ${id}`, today, pair.map((k) => k.src));
+          who = { kids: pair.map((k) => k.id) };
+        } else if (roll < 0.75) { rec = w.homework(`hw${id}`, '7a', 'alg', `Задание ${id}`, today); who = { kids: [] }; }
+        else if (roll < 0.8) { rec = w.lesson(`ls${id}`, '7a', 'alg', today, 1 + Math.floor(rng() * 6), 'cancelled'); who = { kids: [] }; }
+        else if (roll < 0.9) {
+          const g = Math.floor(rng() * kid.guardians.length);
+          rec = w.message(`ms${id}`, 't1', [{ type: 'person', src: kid.guardianSrcs[g] as string }], `Сообщение ${id}`);
+          who = { kids: guardianKids.get(kid.guardians[g] as string) ?? [], viaGuardian: true };
+        } else { rec = w.student(kid.src, `Фам-${id}`, kid.name, kid.older ? '2009-02-02' : '2015-02-02'); }
+        concern.set(w.id(rec.entityType, rec.sourceId), who);
+        out.push(rec);
+      }
+      return out;
     }
-    return out;
-  }
 
-  for (let step = 0; step < STEPS; step++) {
-    for (let e = 0; e < 1 + Math.floor(rng() * 3); e++) await consentEvent();
-    for (const kid of kids) {
-      const st = await store.status((schools[kid.school] as World).schoolId, kid.id, iso());
-      for (const c of ['portal', 'api', 'email'] as Channel[]) {
-        if (st.channels.includes(c) !== oracle.allowed(kid.id, c, iso())) violations.push(`registry and oracle disagree on ${kid.id} ${c} at ${iso()}: ${JSON.stringify(st)} vs ${JSON.stringify(oracle.current(kid.id), (_k, v: unknown) => (v instanceof Set ? [...v] : v))}`);
+    for (let step = 0; step < STEPS; step++) {
+      for (let e = 0; e < 1 + Math.floor(rng() * 3); e++) await consentEvent();
+      for (const kid of kids) {
+        const st = await store.status((schools[kid.school] as World).schoolId, kid.id, iso());
+        for (const c of ['portal', 'api', 'email', 'sms'] as Channel[]) {
+          if (st.channels.includes(c) !== oracle.allowed(kid.id, c, iso())) violations.push(`registry and oracle disagree on ${kid.id} ${c} at ${iso()}: ${JSON.stringify(st)} vs ${JSON.stringify(oracle.current(kid.id), (_k, v: unknown) => (v instanceof Set ? [...v] : v))}`);
+        }
+      }
+      const si = Math.floor(rng() * schools.length);
+      await (schools[si] as World).ingest(ledger, randomRecords(step, si), routes, clock);
+      while ((await worker.tick()) > 0) { /* drain */ }
+      smtp.stamp = iso();
+      await notifier.tick();
+      await smsNotifier.tick();
+      for (const w of schools) {
+        const res = await gatedRecords(ledger, gate, { schoolId: w.schoolId }, iso());
+        withheldApi += res.withheld;
+        for (const r of res.items) for (const k of leaks(r.id, 'api', iso())) violations.push(`api ${r.entityType} ${r.id} of ${k} at ${iso()}`);
+      }
+      const report = await store.purgeWithdrawn(iso());
+      report.entries.forEach((e) => { purgedKids.add(e.childId); if (!purgedAt.has(e.childId)) purgedAt.set(e.childId, iso()); });
+      for (const kid of kids) {
+        const since = oracle.withdrawnSince(kid.id);
+        if (since === undefined || Date.parse(since) + 2 * 86_400_000 > clock.now().getTime() + 86_400_000) continue;
+        const person = await ledger.getRecord(kid.id);
+        if (person && person.record['purged'] === undefined) violations.push(`purge left the person record of ${kid.id}`);
+        const marks = await ledger.listRecords({ schoolId: (schools[kid.school] as World).schoolId, entityType: 'mark' });
+        if (marks.some((m) => m.record['studentId'] === kid.id)) violations.push(`purge left marks of ${kid.id}`);
+      }
+      const paper = await store.paperFamilies({}, iso());
+      for (const kid of kids) {
+        if (oracle.objection(kid.id, iso()) === 'refused' && !paper.some((p) => p.childId === kid.id && p.reason === 'refusal')) violations.push(`refusal of ${kid.id} not routed to paper`);
+      }
+      clock.advance(pick(rng, [10 * 60_000, 3 * 3_600_000, 9 * 3_600_000, 86_400_000, 2.5 * 86_400_000]));
+    }
+
+    for (const p of pushes) {
+      if (p.item.payload['purged'] !== undefined) violations.push(`a purged body was pushed (${p.item.entityType})`);
+      for (const k of leaks(p.item.recordId, 'portal', p.at)) violations.push(`portal ${p.item.entityType} ${p.item.recordId} of ${k} at ${p.at}`);
+    }
+    const mails = smtp.mails.slice(firstMail);
+    for (const m of mails) {
+      for (const to of m.envelopeTo) {
+        const who = byAddress.get(to);
+        if (!who) { violations.push(`mail to an unknown address at ${m.at}`); continue; }
+        if (!oracle.allowed(who.kid.id, 'email', m.at) || !oracle.applicantCovers(who.kid.id, who.applicant, 'email', m.at)) violations.push(`e-mail about ${who.kid.id} at ${m.at}`);
+        for (const other of kids) if (other !== who.kid && m.text.includes(other.name)) violations.push(`e-mail about ${who.kid.id} names another child`);
       }
     }
-    const si = Math.floor(rng() * schools.length);
-    await (schools[si] as World).ingest(ledger, randomRecords(step, si), routes, clock);
-    while ((await worker.tick()) > 0) { /* drain */ }
-    smtp.stamp = iso();
-    await notifier.tick();
-    for (const w of schools) {
-      const res = await gatedRecords(ledger, gate, { schoolId: w.schoolId }, iso());
-      withheldApi += res.withheld;
-      for (const r of res.items) for (const k of leaks(r.id, 'api', iso())) violations.push(`api ${r.entityType} ${r.id} of ${k} at ${iso()}`);
+    const texts = sim.messages();
+    for (const m of texts) {
+      const who = byPhone.get(m.to);
+      const at = new Date(m.acceptedAt).toISOString();
+      if (!who) { violations.push(`SMS to an unknown number at ${at}`); continue; }
+      if (!oracle.allowed(who.kid.id, 'sms', at) || !oracle.applicantCovers(who.kid.id, who.applicant, 'sms', at)) violations.push(`SMS about ${who.kid.id} at ${at}`);
+      for (const other of kids) if (other !== who.kid && m.text.includes(other.name)) violations.push(`SMS about ${who.kid.id} names another child`);
     }
-    const report = await store.purgeWithdrawn(iso());
-    report.entries.forEach((e) => { purgedKids.add(e.childId); if (!purgedAt.has(e.childId)) purgedAt.set(e.childId, iso()); });
-    for (const kid of kids) {
-      const since = oracle.withdrawnSince(kid.id);
-      if (since === undefined || Date.parse(since) + 2 * 86_400_000 > clock.now().getTime() + 86_400_000) continue;
-      const person = await ledger.getRecord(kid.id);
-      if (person && person.record['purged'] === undefined) violations.push(`purge left the person record of ${kid.id}`);
-      const marks = await ledger.listRecords({ schoolId: (schools[kid.school] as World).schoolId, entityType: 'mark' });
-      if (marks.some((m) => m.record['studentId'] === kid.id)) violations.push(`purge left marks of ${kid.id}`);
-    }
-    const paper = await store.paperFamilies({}, iso());
-    for (const kid of kids) {
-      if (oracle.objection(kid.id, iso()) === 'refused' && !paper.some((p) => p.childId === kid.id && p.reason === 'refusal')) violations.push(`refusal of ${kid.id} not routed to paper`);
-    }
-    clock.advance(pick(rng, [10 * 60_000, 3 * 3_600_000, 9 * 3_600_000, 86_400_000, 2.5 * 86_400_000]));
-  }
+    assert.deepEqual(violations.slice(0, 6), [], `${violations.length} violation(s)`);
 
-  for (const p of pushes) {
-    if (p.item.payload['purged'] !== undefined) violations.push(`a purged body was pushed (${p.item.entityType})`);
-    for (const k of leaks(p.item.recordId, 'portal', p.at)) violations.push(`portal ${p.item.entityType} ${p.item.recordId} of ${k} at ${p.at}`);
-  }
-  const mails = smtp.mails.slice(firstMail);
-  for (const m of mails) {
-    for (const to of m.envelopeTo) {
-      const who = byAddress.get(to);
-      if (!who) { violations.push(`mail to an unknown address at ${m.at}`); continue; }
-      if (!oracle.allowed(who.kid.id, 'email', m.at) || !oracle.applicantCovers(who.kid.id, who.applicant, 'email', m.at)) violations.push(`e-mail about ${who.kid.id} at ${m.at}`);
-      for (const other of kids) if (other !== who.kid && m.text.includes(other.name)) violations.push(`e-mail about ${who.kid.id} names another child`);
+    // Not vacuous, and not over-blocking: every mark of a child consented for the portal at the end (never purged) arrived.
+    assert.ok(pushes.length > 0 && mails.length > 0 && texts.length > 0 && withheldApi > 0, `pushes ${pushes.length}, mails ${mails.length}, sms ${texts.length}, withheld ${withheldApi}`);
+    const end = iso();
+    for (const kid of kids) {
+      if (!oracle.allowed(kid.id, 'portal', end) || purgedKids.has(kid.id)) continue;
+      const w = schools[kid.school] as World;
+      for (const m of await ledger.listRecords({ schoolId: w.schoolId, entityType: 'mark' })) {
+        if (m.record['studentId'] !== kid.id) continue;
+        assert.ok(pushes.some((p) => p.item.recordId === m.id && p.item.revision === m.revision), `mark ${m.id} of consented ${kid.id} never delivered`);
+      }
     }
-  }
-  assert.deepEqual(violations.slice(0, 6), [], `${violations.length} violation(s)`);
-
-  // Not vacuous, and not over-blocking: every mark of a child consented for the portal at the end (never purged) arrived.
-  assert.ok(pushes.length > 0 && mails.length > 0 && withheldApi > 0, `pushes ${pushes.length}, mails ${mails.length}, withheld ${withheldApi}`);
-  const end = iso();
-  for (const kid of kids) {
-    if (!oracle.allowed(kid.id, 'portal', end) || purgedKids.has(kid.id)) continue;
-    const w = schools[kid.school] as World;
-    for (const m of await ledger.listRecords({ schoolId: w.schoolId, entityType: 'mark' })) {
-      if (m.record['studentId'] !== kid.id) continue;
-      assert.ok(pushes.some((p) => p.item.recordId === m.id && p.item.revision === m.revision), `mark ${m.id} of consented ${kid.id} never delivered`);
-    }
+  } finally {
+    await sim.close();
   }
 }

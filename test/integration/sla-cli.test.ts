@@ -53,7 +53,7 @@ describe('CLI: report sla and access-codes (child process)', function () {
     const out = path.join(dir, 'kamensk.csv');
     const r = await runCli(['-c', config, 'report', 'sla', '--school', exp.kamensk.schoolId, '--from', from, '--to', to, '--format', 'csv', '-o', out, '--strict']);
     assert.equal(r.code, 4, r.stderr);
-    assert.match(r.stderr, /kamensk\.csv: csv, school kamensk-school-19, 2025-09-01\.\.2026-06-30: 20 record\(s\) with a deadline, 8 late, 2 missing/);
+    assert.match(r.stderr, /kamensk\.csv: csv, school kamensk-school-19, 2025-09-01\.\.2026-06-30: 25 record\(s\) with a deadline, 9 late, 3 missing/);
     const csv = fs.readFileSync(out, 'utf8');
     assert.ok(csv.startsWith('\uFEFFРазрез;Класс;Месяц;Обязательство;'));
     assert.match(csv, /\r\nШкола;;;kamensk-uralsky-19\/marks-entered;8;5;3;3;0;0;0;0;9 ч;1 д 10 ч\r\n/);
@@ -94,6 +94,16 @@ describe('CLI: report sla and access-codes (child process)', function () {
     const issue = await runCli(['-c', config, 'access-codes', 'issue', String(v.id), '--issued-at', '2026-01-19T10:00:00Z']);
     assert.equal(issue.code, 0, issue.stderr);
     assert.match(issue.stdout, /due 2026-01-19T19:00:00.000Z \(2026-01-19\), issued, issued 2026-01-19T10:00:00.000Z by cli:/);
+    const twice = await runCli(['-c', config, '--json', 'access-codes', 'issue', String(v.id), '--issued-at', '2026-01-19T11:00:00Z']);
+    assert.equal(twice.code, 3, 'a conflict is a failure, not a usage error');
+    const err = (JSON.parse(twice.stdout) as { error: { code: string; class: string; issues: Array<{ path: string }> } }).error;
+    assert.deepEqual([err.code, err.class, err.issues[0]?.path], ['GW_ACCESS_CODE_CONFLICT', 'permanent', '/params/id']);
+    const open = await runCli(['-c', config, 'access-codes', 'register', '--school', exp.kamensk.schoolId, '--family', 'REQ-CLI-2', '--received-at', '2026-02-02T05:00:00Z']);
+    assert.equal(open.code, 0, open.stderr);
+    const again = await runCli(['-c', config, 'access-codes', 'register', '--school', exp.kamensk.schoolId, '--family', 'REQ-CLI-2', '--received-at', '2026-02-03T05:00:00Z']);
+    assert.equal(again.code, 3);
+    assert.match(again.stderr, /error GW_ACCESS_CODE_CONFLICT \(permanent\): School kamensk-school-19 already has open access-code request \d+/);
+    assert.match(again.stderr, /access-codes list --school/, 'the remedy says how to find the open request');
     const name = await runCli(['-c', config, 'access-codes', 'register', '--school', exp.kamensk.schoolId, '--family', 'Иванова']);
     assert.equal(name.code, 2);
     assert.match(name.stderr, /--family|familyRef/);

@@ -13,7 +13,8 @@ import { nullLogger } from '../../src/core/logger';
 import { createApp } from '../../src/http/app';
 import { Gateway } from '../../src/runtime/gateway';
 import { fakeClock, tmpDir } from '../support/harness';
-import { ingest, local, SchoolData } from '../fixtures/sla/ledger-kit';
+import type { SlaRuntime } from '../../src/sla/runtime';
+import { ingest, local, registerRefusal, SchoolData } from '../fixtures/sla/ledger-kit';
 
 const TZ = 'Asia/Yekaterinburg';
 const SCHOOL = 'kamensk-school-3';
@@ -55,6 +56,27 @@ describe('sla in the gateway (Gateway.create, admin app)', function () {
       assert.deepEqual([r.body.items[0].schoolId, r.body.items[0].counts.on_time], [SCHOOL, 1]);
       const doc = await request(app).get('/api/v1/openapi.json').set('Authorization', `Bearer ${TOKEN}`);
       assert.ok(doc.body.paths['/api/v1/sla/schools/{schoolId}/report'], 'the OpenAPI document lists the SLA routes');
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('the engine asks the gateway\'s consent registry which families are on paper (kamensk-uralsky-19 paper-weekly)', async () => {
+    const dir = tmpDir('sla-gw-');
+    const clock = fakeClock(new Date(local(TZ, '2025-11-12 10:00')));
+    const gw = await Gateway.create({ rawConfig: rawConfig(dir, true), log: nullLogger, clock, simulators: false, env: { PORTAL_TOKEN: 'portal-token-0123456789', HOOK_TOKEN: 'hook-token-0123456789' } });
+    try {
+      const sla = gw.sla as SlaRuntime;
+      const s = new SchoolData(SCHOOL, TZ);
+      await registerRefusal(gw.families.store, SCHOOL, s.id('person', 's1'), s.id('person', 'g1'), '2025-09-01', clock.now().toISOString());
+      await ingest(gw.ledger, SCHOOL, [s.lesson('L1', 'c5a', 'math', '2025-11-10')], local(TZ, '2025-11-01 00:00'), false);
+      await ingest(gw.ledger, SCHOOL, [
+        s.mark('M1', { kind: 'current', student: 's1', subject: 'math', lesson: 'L1', markedAt: '2025-11-11 09:00' }),
+        s.mark('M2', { kind: 'current', student: 's2', subject: 'math', lesson: 'L1', markedAt: '2025-11-11 09:00' }),
+      ], local(TZ, '2025-11-11 09:05'));
+      await sla.tick();
+      const rows = (await sla.store.listObligations({ schoolId: SCHOOL })).map((r) => [r.recordId === s.id('mark', 'M1') ? 'M1' : 'M2', r.obligation.split('/')[1], r.dueDate]).sort();
+      assert.deepEqual(rows, [['M1', 'marks-entered', '2025-11-13'], ['M1', 'paper-weekly', '2025-11-23'], ['M2', 'marks-entered', '2025-11-13']]);
     } finally {
       await gw.stop();
     }

@@ -3,7 +3,7 @@
  * class 8б, week 2025-W46 = 10–16.11.2025, Asia/Yekaterinburg): what one family's extract
  * holds, the PDF read back with pdftotext (Russian texts, the forecast labelled as a forecast,
  * nothing of another family or not meant for parents), the class bundle with one family per
- * page, the register's versions and deadline, and a page rendered to PNG.
+ * page, the register's versions and deadline (in the ledger's own tables), and a page rendered to PNG.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import type { Ledger } from '../../src/core/ledger';
 import { nullLogger } from '../../src/core/logger';
 import {
-  extractDueAt, isoWeekOf, lastFinishedWeek, openExtractRegister, parseIsoWeek, runWeeklyExtracts,
+  createExtractRegister, extractDueAt, isoWeekOf, lastFinishedWeek, parseIsoWeek, runWeeklyExtracts,
   type PaperRecipient, type PaperRecipients, type SqliteExtractRegister,
 } from '../../src/families/extract';
 import { GatewayError } from '../../src/core/errors';
+import { ledgerForecastProvider } from '../../src/families/forecast-provider';
 import { tmpLedger } from '../support/harness';
 import { ingestRaw, seedFamiliesPrint, type Seeded } from '../fixtures/families-print/seed';
 
@@ -56,9 +57,9 @@ describe('families/extract: weekly paper extracts from the ledger', () => {
   before(async () => {
     ({ ledger, dir } = await tmpLedger());
     seeded = await seedFamiliesPrint(ledger);
-    register = openExtractRegister(join(dir, 'paper-extracts.sqlite'));
+    register = createExtractRegister(ledger);
   });
-  after(async () => { await register.close(); await ledger.close(); });
+  after(async () => { await ledger.close(); });
 
   it('assembles the week of one family as computed by hand', async () => {
     const res = await run();
@@ -136,6 +137,7 @@ describe('families/extract: weekly paper extracts from the ledger', () => {
     const versions = await register.list({ schoolId: seeded.schoolId, week: '2025-W46', studentId: seeded.id('person', 's1') });
     assert.deepEqual(versions.map((v) => [v.version, v.state, v.supersededBy]), [[1, 'superseded', iv.extract.id], [2, 'generated', undefined]]);
     assert.ok(iv.file && existsSync(iv.file), 'the new version was written');
+    assert.equal((await register.latest(seeded.schoolId, '2025-W46', seeded.id('person', 's1')))?.pdfPath, iv.file, 'the register knows where the PDF is');
   });
 
   it('hand-over, overdue and when a record was served on paper', async () => {
@@ -152,6 +154,17 @@ describe('families/extract: weekly paper extracts from the ledger', () => {
     const old = (await register.list({ studentId: seeded.id('person', 's1'), state: 'superseded' }))[0]!;
     await assert.rejects(register.markHandedOver(old.id, 'x', '2025-11-18T05:00:00Z'), (e: unknown) => e instanceof GatewayError && e.code === 'GW_API_BAD_REQUEST');
     await assert.rejects(register.markHandedOver('nope', 'x', '2025-11-18T05:00:00Z'), (e: unknown) => e instanceof GatewayError && e.code === 'GW_API_NOT_FOUND');
+  });
+
+  it('the e-mail digest\'s forecast section from the same ledger, worded as on the extract (late mark included)', async () => {
+    const provider = ledgerForecastProvider(ledger, [{ id: seeded.schoolId, timezone: seeded.timeZone }]);
+    const lines = await provider(seeded.schoolId, seeded.id('person', 's1'), new Date('2025-11-17T13:00:00Z'));
+    assert.deepEqual(lines, [
+      { subject: 'Алгебра', forecast: '4 (ср. 4,20)' },
+      { subject: 'Английский язык', forecast: 'недостаточно отметок (1 из 3), ср. 4,00' },
+      { subject: 'Русский язык', forecast: 'недостаточно отметок (1 из 3), ср. 3,00' },
+    ]);
+    assert.deepEqual(await provider('other-school', seeded.id('person', 's1'), new Date('2025-11-17T13:00:00Z')), []);
   });
 
   it('a class filter, and a recipient not enrolled that week is skipped', async () => {

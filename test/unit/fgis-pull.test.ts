@@ -1,7 +1,8 @@
 /**
  * The ФГИС «Моя школа» pull API over a real SQLite ledger: OAuth2 client credentials, the
  * FHIR-like Schedule for a student's and a parent's ЕСИА account, OperationOutcome errors, the
- * consent hook, and what was served recorded in the ledger.
+ * consent hook, and what was served recorded in the ledger. Run twice: with the ledger's indexed
+ * lookups (migration 11) and through the plain Ledger contract (the fallback reads).
  */
 import assert from 'node:assert/strict';
 import express from 'express';
@@ -14,7 +15,7 @@ import { createFgisRouter, defaultWindow } from '../../src/http/fgis/routes';
 import { withOffset } from '../../src/http/fgis/schedule';
 import { getCanonicalValidator } from '../../src/infra/schemas';
 import { normalizeRecord } from '../../src/pipeline/normalize';
-import { tmpLedger } from '../support/harness';
+import { fgisLedger, plainLedger } from './fgis-fixtures';
 
 const SCHOOL = 'school-7';
 const NOW = new Date('2025-11-12T09:00:00Z'); // a Wednesday
@@ -50,14 +51,15 @@ function records(): MappedRecord[] {
   ];
 }
 
-describe('ФГИС «Моя школа» pull API', () => {
+for (const variant of ['indexed lookups', 'plain Ledger contract'] as const) describe(`ФГИС «Моя школа» pull API (${variant})`, () => {
   let ledger: Ledger;
   let app: express.Express;
   let allow = true;
   const issuer = createTokenIssuer(parseClients('fgis-prod:s3cret-value-123,other:another-secret-456'), 'signing-key-0123456789abcdef', 600);
 
   beforeEach(async () => {
-    ({ ledger } = await tmpLedger());
+    const { ledger: sqlite } = await fgisLedger();
+    ledger = variant === 'indexed lookups' ? sqlite : plainLedger(sqlite);
     allow = true;
     const validator = getCanonicalValidator();
     const normalized = records().map((m) => normalizeRecord(m, ns));

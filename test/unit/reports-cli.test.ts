@@ -4,6 +4,7 @@
  * extracts for every student of a class into a folder, and usage errors with their exit codes.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -11,16 +12,20 @@ import type { GatewayConfig } from '../../src/infra/config';
 import { openLedger } from '../../src/ledger';
 import { registerFamiliesPrint, type FamiliesPrintDeps } from '../../src/cli/families-print';
 import { tmpLedger } from '../support/harness';
-import { seedFamiliesPrint } from '../fixtures/families-print/seed';
+import { seedFamiliesPrint, type Seeded } from '../fixtures/families-print/seed';
+import { SqliteLedger } from '../../src/ledger/sqlite/sqlite-ledger';
+import { SqliteConsentStore } from '../../src/ledger/sqlite/consent-store';
+import { consentOf, type World } from '../fixtures/families/world';
 
 describe('cli: report and extracts commands', () => {
   let file: string;
   let dir: string;
   let deps: FamiliesPrintDeps;
+  let seeded: Seeded;
   before(async () => {
     const t = await tmpLedger();
     ({ file, dir } = t);
-    await seedFamiliesPrint(t.ledger);
+    seeded = await seedFamiliesPrint(t.ledger);
     await t.ledger.close();
     const config = {
       gateway: { ledger: { driver: 'sqlite', path: file } },
@@ -56,12 +61,43 @@ describe('cli: report and extracts commands', () => {
     const weekDir = join(out, 'school-7', '2025-W46');
     assert.ok(existsSync(join(weekDir, '8б.pdf')));
     assert.equal(readdirSync(join(weekDir, '8б')).filter((f) => f.endsWith('.pdf')).length, 4, 'four students in 8б');
-    assert.ok(existsSync(join(dir, 'paper-extracts.sqlite')), 'the interim register sits beside the ledger');
+    assert.ok(!existsSync(join(dir, 'paper-extracts.sqlite')), 'no register file of its own: the register is in the ledger');
+    const ledger = openLedger({ driver: 'sqlite', path: file });
+    try {
+      const rows = (ledger as SqliteLedger).database().prepare("SELECT COUNT(*) FROM paper_extracts WHERE school_id = 'school-7' AND week = '2025-W46'").pluck().get();
+      assert.equal(rows, 4, 'the register rows are in the ledger file');
+    } finally { await ledger.close(); }
   });
 
-  it('usage errors: an unknown school (2), a bad week (2), no consent registry wired (2)', async () => {
+  it('extracts without --all-students asks the consent registry: a valid portal consent gets none, a refusal and an unregistered family get paper', async () => {
+    const ledger = openLedger({ driver: 'sqlite', path: file });
+    const s = (src: string): string => seeded.id('person', src);
+    try {
+      await ledger.migrate();
+      const store = new SqliteConsentStore(ledger);
+      const w = { schoolId: 'school-7', id: (_e: string, src: string) => s(src) } as unknown as World;
+      await store.register(consentOf(w, 's1', 'g1', { channels: ['portal'] }), 'test', '2025-11-01T00:00:00Z');
+      await store.register(consentOf(w, 's3', 'g3', { decision: 'refusal' }), 'test', '2025-11-01T00:00:00Z');
+    } finally { await ledger.close(); }
+    const out = join(dir, 'extracts-registry');
+    let printed = '';
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => { printed += String(chunk); return true; }) as typeof process.stdout.write;
+    try {
+      deps.globals = () => ({ config: 'test-config.json', json: true });
+      assert.equal(await cli('extracts', '--school', 'school-7', '--week', '2025-W46', '--out', out), 0);
+      assert.equal(await cli('extracts', 'list', '--school', 'school-7', '--week', '2025-W46'), 0);
+    } finally { process.stdout.write = write; deps.globals = () => ({ config: 'test-config.json' }); }
+    const [summary] = printed.trim().split(/\n(?=[[{])/).map((t) => JSON.parse(t) as { families?: number });
+    assert.equal(summary?.families, 3, 's2 (nothing registered), s3 (refusal), s4 (nothing registered); not s1 (portal consent)');
+    const bundle = execFileSync('pdftotext', ['-raw', join(out, 'school-7', '2025-W46', '8б.pdf'), '-'], { encoding: 'utf8' });
+    const handOver = bundle.split('\f')[0] ?? '';
+    for (const n of ['Петрова Анна', 'Сидоров Пётр', 'Андреева Мария']) assert.ok(handOver.includes(n), `${n} on the hand-over list`);
+    assert.ok(!bundle.includes('Иванов Иван'), 'the family with a valid portal consent gets no paper extract');
+  });
+
+  it('usage errors: an unknown school (2), a bad week (2)', async () => {
     assert.equal(await cli('report', 'summary', '--school', 'nope', '--class', '8б', '--period', 'I четверть', '--out', join(dir, 'x.csv'), '--format', 'csv'), 2);
     assert.equal(await cli('extracts', '--school', 'school-7', '--week', '2025-W60', '--all-students'), 2);
-    assert.equal(await cli('extracts', '--school', 'school-7', '--week', '2025-W46'), 2);
   });
 });

@@ -93,7 +93,7 @@ describe('sla access codes: 5 working days from the registered request', functio
     assert.equal(await code(reg('REQ-500', at('2026-03-03 10:00'))), 'GW_API_BAD_REQUEST /body/receivedAt');
     assert.equal(await code(reg('REQ-500', 'yesterday')), 'GW_API_BAD_REQUEST /body/receivedAt');
     assert.equal(await code(reg('REQ-500')), 'ok');
-    assert.equal(await code(reg('REQ-500')), 'GW_API_BAD_REQUEST /body/familyRef');
+    assert.equal(await code(reg('REQ-500')), 'GW_ACCESS_CODE_CONFLICT /body/familyRef');
     assert.equal(await code(reg('REQ-501', undefined, 'moscow-school')), 'GW_API_BAD_REQUEST /params/schoolId');
     assert.equal(await code(reg('REQ-502', undefined, 'unknown-school')), 'GW_SCHOOL_UNKNOWN ');
     assert.equal(await code(rt.accessCodes.issue(99_999, { actor: 't', now: clock.now() })), 'GW_API_NOT_FOUND ');

@@ -21,6 +21,8 @@ const at = (t: string): string => local(TZ, t);
 const HOUR = 3_600_000;
 const kamensk = (more: Record<string, unknown> = {}, sinks = [SINK]): TestSchool => ({ id: SCHOOL, name: 'Школа № 3', timezone: TZ, sinks, sla: { profiles: ['kamensk-uralsky-19'], ...more } });
 
+const s1 = new SchoolData(SCHOOL, TZ).id('person', 's1');
+
 function engineFor(ledger: Ledger, schools: TestSchool[], opts: { pageSize?: number; maxPerPass?: number; paper?: boolean } = {}): SlaEngine {
   const config = slaConfig(schools);
   const settings = readGatewaySlaSettings(config);
@@ -29,7 +31,7 @@ function engineFor(ledger: Ledger, schools: TestSchool[], opts: { pageSize?: num
     schools: buildSlaSchools(config, settings, { profiles: packageProfiles(), calendars: packageCalendars() }),
     log: nullLogger, recoveryHoldMs: 30 * 60_000, emailEnabled: false,
     ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}), ...(opts.maxPerPass !== undefined ? { maxPerPass: opts.maxPerPass } : {}),
-    ...(opts.paper ? { channelsOf: () => ['paper'] as const } : {}),
+    ...(opts.paper ? { familyChannels: async () => new Map([[s1, { channels: ['paper'] as const }]]) } : {}),
   });
 }
 
@@ -153,9 +155,10 @@ describe('sla engine: incremental evaluation over the ledger', function () {
     assert.deepEqual((await rows())[0]?.[1], 'pending', 'delivered to the portal only');
   });
 
-  it('families reached on paper get the weekly paper obligation (channelsOf)', async () => {
+  it('families reached on paper get the weekly paper obligation (familyChannels); a lesson attended is not on it', async () => {
     const e = engineFor(db.ledger, [kamensk()], { paper: true });
-    await ingest(db.ledger, SCHOOL, [s.attendance('A2', { student: 's1', lesson: 'L1', date: '2025-10-31', category: 'absent_illness', sourceCreatedAt: '2025-10-31 12:00' })], at('2025-10-31 12:05'));
+    await ingest(db.ledger, SCHOOL, [s.attendance('A2', { student: 's1', lesson: 'L1', date: '2025-10-31', category: 'absent_illness', sourceCreatedAt: '2025-10-31 12:00' }),
+      s.attendance('A3', { student: 's1', lesson: 'L2', date: '2025-10-31', category: 'present', sourceCreatedAt: '2025-10-31 12:00' })], at('2025-10-31 12:05'));
     await e.evaluate(new Date(at('2025-10-31 12:06')));
     assert.deepEqual(await rows(), [['absences-entered', 'on_time', '2025-11-01'], ['paper-weekly', 'pending', '2025-11-09']]);
   });

@@ -84,7 +84,8 @@ describe('sla admin routes (supertest, real ledger)', function () {
     const extra = await request(app).post('/api/v1/sla/access-codes').set('Authorization', AUTH).send({ schoolId: SCHOOL, familyRef: 'REQ-9', parent: 'x' });
     assert.deepEqual([extra.status, extra.body.issues.map((i: { path: string }) => i.path)], [400, ['/body/parent']]);
     const again = await request(app).post('/api/v1/sla/access-codes').set('Authorization', AUTH).send({ schoolId: SCHOOL, familyRef: 'REQ-2025/77' });
-    assert.deepEqual([again.status, again.body.issues[0]?.path], [400, '/body/familyRef']);
+    assert.deepEqual([again.status, again.body.code, again.body.issues[0]?.path], [409, 'GW_ACCESS_CODE_CONFLICT', '/body/familyRef']);
+    assert.match(String(again.headers['content-type']), /^application\/problem\+json/);
     const school = await request(app).post('/api/v1/sla/access-codes').set('Authorization', AUTH).send({ schoolId: 'nope', familyRef: 'REQ-3' });
     assert.deepEqual([school.status, school.body.code], [404, 'GW_SCHOOL_UNKNOWN']);
   });
@@ -101,7 +102,8 @@ describe('sla admin routes (supertest, real ledger)', function () {
     assert.deepEqual([issued.status, issued.body.status, issued.body.issuedAt], [200, 'issued_late', at('2026-01-20 10:00')]);
     validator('AccessCodeRequest')(issued.body);
     const twice = await request(app).post(`/api/v1/sla/access-codes/${id}/issue`).set('Authorization', AUTH).send({});
-    assert.deepEqual([twice.status, twice.body.code], [400, 'GW_API_BAD_REQUEST']);
+    assert.deepEqual([twice.status, twice.body.code, twice.body.issues[0]?.path], [409, 'GW_ACCESS_CODE_CONFLICT', '/params/id']);
+    assert.deepEqual((await request(app).get(`/api/v1/sla/access-codes/${id}`).set('Authorization', AUTH)).body.issuedAt, at('2026-01-20 10:00'), 'the first hand-over stands');
     assert.equal((await request(app).post('/api/v1/sla/access-codes/999/issue').set('Authorization', AUTH).send({})).status, 404);
     assert.equal((await request(app).get('/api/v1/sla/access-codes/0').set('Authorization', AUTH)).status, 400);
     const closed = await request(app).get('/api/v1/sla/access-codes?open=false&schoolId=kamensk-school-3').set('Authorization', AUTH);

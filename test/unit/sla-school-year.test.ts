@@ -73,9 +73,9 @@ describe('sla: a synthetic school year against every profile (hand-computed repo
 
   it('a report lists at most maxListed late records, says how many there are, and keeps the counts whole', async () => {
     const data = await replay.runtime.report(exp.kamensk.schoolId, from, to, 3);
-    assert.deepEqual([data.late.length, data.lateTotal, data.summary.reduce((n, x) => n + x.late + x.missing, 0)], [3, 10, 10]);
+    assert.deepEqual([data.late.length, data.lateTotal, data.summary.reduce((n, x) => n + x.late + x.missing, 0)], [3, 12, 12]);
     const doc = buildSlaReport(data);
-    assert.deepEqual(doc.sections.at(-1)?.paragraphs, ['Показаны первые 3 из 10 (по сроку); чтобы увидеть остальные, сузьте период отчёта.']);
+    assert.deepEqual(doc.sections.at(-1)?.paragraphs, ['Показаны первые 3 из 12 (по сроку); чтобы увидеть остальные, сузьте период отчёта.']);
   });
 
   it('a window narrower than the year keeps only rows due in it (Kamensk, January 2026)', async () => {

@@ -33,8 +33,17 @@ export interface OneRosterCsvExportOptions {
   /** The package folder (created); must not hold a package already. */
   outDir: string;
   mode: 'bulk' | 'delta';
-  /** Delta: rows for records whose revision is greater than this (the `highWater` of the previous export). */
+  /**
+   * Delta: rows for records whose revision is greater than this (the `highWater` of the previous
+   * export). Absent with `destination`: the destination's stored watermark.
+   */
   sinceRevision?: number;
+  /**
+   * Where this school's packages go (`oneroster-csv:<folder>` or a name): a delta without
+   * `sinceRevision` starts after the watermark stored for (school, destination), and a complete
+   * package moves it to its `highWater`. Absent: no watermark is read or written.
+   */
+  destination?: string;
   now: Date;
   utcOffset?: string;
   /** The school's org sourcedId at the consumer (default: UUIDv5 of the school id, as the REST sink). */
@@ -47,6 +56,10 @@ export interface OneRosterCsvExportResult {
   dir: string;
   mode: 'bulk' | 'delta';
   sinceRevision: number;
+  /** Where a delta's start came from: given by the caller, or the destination's stored watermark. */
+  since: 'bulk' | 'argument' | 'watermark';
+  /** The destination whose watermark this package moved to `highWater` (absent: none given). */
+  watermark?: { destination: string; revision: number };
   /** Pass this as `sinceRevision` next time: every change up to it is in this package. */
   highWater: number;
   /** Rows per file written. */
@@ -210,25 +223,80 @@ class Exporter {
   }
 }
 
-/** Writes one package; see the file comment. Throws GW_API_BAD_REQUEST for bad options. */
+/** The start of a delta: the caller's revision, else the destination's watermark. Throws GW_API_BAD_REQUEST when neither exists. */
+async function deltaStart(opts: OneRosterCsvExportOptions): Promise<{ since: number; from: 'argument' | 'watermark' }> {
+  if (opts.sinceRevision !== undefined) {
+    if (!Number.isSafeInteger(opts.sinceRevision) || opts.sinceRevision < 0) {
+      throw new GatewayError('GW_API_BAD_REQUEST', 'sinceRevision must be a whole number ≥ 0 (the highWater of the previous export).', { issues: [{ path: 'sinceRevision', message: 'a whole number ≥ 0' }] });
+    }
+    return { since: opts.sinceRevision, from: 'argument' };
+  }
+  if (opts.destination === undefined) {
+    throw new GatewayError('GW_API_BAD_REQUEST', 'A delta export needs sinceRevision (the highWater of the previous export) or a destination with a stored watermark.', { issues: [{ path: 'sinceRevision', message: 'a whole number ≥ 0, or give destination' }] });
+  }
+  if (!opts.ledger.getExportWatermark) {
+    throw new GatewayError('GW_API_BAD_REQUEST', 'This ledger keeps no export watermarks; give sinceRevision.', { issues: [{ path: 'sinceRevision', message: 'required with this ledger' }] });
+  }
+  const w = await opts.ledger.getExportWatermark(opts.schoolId, opts.destination);
+  if (!w) {
+    throw new GatewayError('GW_API_BAD_REQUEST', `No complete export of school ${opts.schoolId} to ${opts.destination} is recorded: write a bulk package there first, or give the start revision.`, {
+      issues: [{ path: 'sinceRevision', message: 'no stored watermark for this school and destination' }],
+    });
+  }
+  return { since: w.revision, from: 'watermark' };
+}
+
+/**
+ * Writes one package; see the file comment. Throws GW_API_BAD_REQUEST for bad options or a
+ * package that cannot be written (the folder, the disk). The destination's watermark moves only
+ * after the package is complete on disk (every file closed and synced, the manifest renamed in):
+ * a failed export leaves it, and the next delta starts where the last complete one ended.
+ */
 export async function exportOneRosterCsv(opts: OneRosterCsvExportOptions): Promise<OneRosterCsvExportResult> {
   const { ledger, schoolId, mode } = opts;
-  if (mode === 'delta' && (opts.sinceRevision === undefined || !Number.isSafeInteger(opts.sinceRevision) || opts.sinceRevision < 0)) {
-    throw new GatewayError('GW_API_BAD_REQUEST', 'A delta export needs sinceRevision (the highWater of the previous export).', { issues: [{ path: 'sinceRevision', message: 'a whole number ≥ 0' }] });
-  }
+  const start = mode === 'delta' ? await deltaStart(opts) : { since: 0, from: 'bulk' as const };
   if (fs.existsSync(path.join(opts.outDir, 'manifest.csv'))) {
     throw new GatewayError('GW_API_BAD_REQUEST', `${opts.outDir} already holds a OneRoster package; give a new folder.`, { issues: [{ path: 'outDir', message: 'holds manifest.csv' }] });
   }
-  const since = mode === 'delta' ? opts.sinceRevision as number : 0;
+  const since = start.since;
   const highWater = await maxRevision(ledger, schoolId, since);
   const ix = await buildIndex(ledger, schoolId);
   const orgId = opts.orgSourcedId ?? orgIdOf(schoolId);
   const o: GradebookOptions = {
     hrefs: hrefsOf('https://oneroster.invalid'), utcOffset: opts.utcOffset ?? DEFAULT_UTC_OFFSET, orgOf: () => orgId, lineItemClass: 'section',
   };
-  const w = new CsvPackageWriter(opts.outDir, mode, { systemName: 'diary-gateway', systemCode: schoolId });
-  const ex = new Exporter(w, ix, o, { ledger, schoolId, bulk: mode === 'bulk', since, now: isoSeconds(opts.now.getTime()) });
-  await ex.run();
-  const files = await w.finish();
-  return { dir: opts.outDir, mode, sinceRevision: since, highWater, files, skipped: ex.skipped, issues: ex.issues };
+  let w: CsvPackageWriter | undefined;
+  let files: Record<string, number>;
+  let ex: Exporter;
+  try {
+    w = new CsvPackageWriter(opts.outDir, mode, { systemName: 'diary-gateway', systemCode: schoolId });
+    ex = new Exporter(w, ix, o, { ledger, schoolId, bulk: mode === 'bulk', since, now: isoSeconds(opts.now.getTime()) });
+    await ex.run();
+    files = await w.finish();
+  } catch (e) {
+    w?.abort();
+    throw writeError(e, opts.outDir);
+  }
+  let watermark: OneRosterCsvExportResult['watermark'];
+  if (opts.destination !== undefined && ledger.setExportWatermark) {
+    await ledger.setExportWatermark({
+      schoolId, destination: opts.destination, revision: highWater, mode, lastPackage: path.resolve(opts.outDir), updatedAt: opts.now.toISOString(),
+    });
+    watermark = { destination: opts.destination, revision: highWater };
+  }
+  return {
+    dir: opts.outDir, mode, sinceRevision: since, since: start.from, ...(watermark ? { watermark } : {}), highWater, files, skipped: ex.skipped, issues: ex.issues,
+  };
+}
+
+/** A file-system failure while writing the package is the operator's to fix (path, rights, space); anything else passes through. */
+function writeError(e: unknown, dir: string): unknown {
+  if (e instanceof GatewayError) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    return new GatewayError('GW_API_BAD_REQUEST', `The package in ${dir} could not be written (${code}); it has no manifest and the export watermark did not move.`, {
+      cause: e, issues: [{ path: 'outDir', message: `file system: ${code}` }],
+    });
+  }
+  return e;
 }

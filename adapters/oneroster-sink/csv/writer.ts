@@ -6,7 +6,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { once } from 'node:events';
 import { ALL_12_FILES, CSV_FILES, CSV_HEADERS, csvCell, rowOf, type CsvFile } from './columns';
 import type { Obj } from '../map/common';
 
@@ -15,20 +14,43 @@ const EOL = '\r\n';
 class FileWriter {
   rows = 0;
   private readonly stream: fs.WriteStream;
+  /** The first error of the stream (it may come while nobody waits on it): every later call throws it. */
+  private failed: Error | undefined;
 
-  constructor(file: string, header: readonly string[]) {
+  constructor(readonly file: string, header: readonly string[]) {
     this.stream = fs.createWriteStream(file, { encoding: 'utf8' });
+    this.stream.on('error', (e: Error) => { this.failed ??= e; });
     this.stream.write(header.join(',') + EOL);
   }
 
   async write(cells: readonly string[]): Promise<void> {
+    if (this.failed) throw this.failed;
     this.rows++;
-    if (!this.stream.write(cells.join(',') + EOL)) await once(this.stream, 'drain');
+    if (!this.stream.write(cells.join(',') + EOL)) await this.settle('drain');
   }
 
+  /** Ends the file and waits until its bytes are with the OS (then flushed to disk by fsync). */
   async close(): Promise<void> {
+    if (this.failed) throw this.failed;
     this.stream.end();
-    await once(this.stream, 'finish');
+    await this.settle('finish');
+    const fd = fs.openSync(this.file, 'r+');
+    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+  }
+
+  /** Drops the file's stream after a failure elsewhere (no more writes, no fd left open). */
+  destroy(): void {
+    this.stream.destroy();
+  }
+
+  private settle(event: 'drain' | 'finish'): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      const ok = (): void => { this.stream.off('error', bad); resolve(); };
+      const bad = (e: Error): void => { this.stream.off(event, ok); reject(e); };
+      this.stream.once(event, ok);
+      this.stream.once('error', bad);
+    });
   }
 }
 
@@ -51,7 +73,11 @@ export class CsvPackageWriter {
     await this.open(f).write(rowOf(f, o));
   }
 
-  /** Closes every file, then writes manifest.csv. Returns the rows written per file. */
+  /**
+   * Closes (and fsyncs) every file, then writes manifest.csv through a temporary name and an
+   * atomic rename: once it returns, the package is complete on disk; if it throws, there is no
+   * manifest and a reader takes the folder for an unfinished package.
+   */
   async finish(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (const [f, w] of this.files) { await w.close(); counts[f] = w.rows; }
@@ -59,8 +85,19 @@ export class CsvPackageWriter {
     for (const f of ALL_12_FILES) rows.push([`file.${f}`, this.files.has(f as CsvFile) ? this.mode : 'absent']);
     rows.push(['source.systemName', this.source.systemName], ['source.systemCode', this.source.systemCode]);
     const tmp = path.join(this.dir, '.manifest.csv.tmp');
-    fs.writeFileSync(tmp, ['propertyName,value', ...rows.map(([k, v]) => `${csvCell(k)},${csvCell(v)}`)].join(EOL) + EOL, 'utf8');
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, ['propertyName,value', ...rows.map(([k, v]) => `${csvCell(k)},${csvCell(v)}`)].join(EOL) + EOL, null, 'utf8');
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, path.join(this.dir, 'manifest.csv'));
     return counts;
+  }
+
+  /** After a failure: closes every stream without finishing the package (no manifest is written). */
+  abort(): void {
+    for (const w of this.files.values()) w.destroy();
   }
 }

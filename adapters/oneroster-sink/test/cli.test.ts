@@ -55,22 +55,30 @@ describe('diary-gateway export oneroster (CLI)', function () {
   });
   afterEach(async () => { await env.close(); fs.rmSync(dir, { recursive: true, force: true }); });
 
-  it('writes a bulk package and prints the revision and the command for the next delta; the delta after it is empty', async () => {
+  it('writes a bulk package and stores the watermark of its destination; a bare --delta after it continues from there and is empty', async () => {
     const first = await run(['-c', config, 'export', 'oneroster', '--school', SCHOOL, '--out', path.join(dir, 'p1')]);
     assert.equal(first.code, 0, first.err);
-    const m = /revision (\d+): next time run\n {2}diary-gateway export oneroster --school school-1 --out <new folder> --delta --since-revision (\d+)/.exec(first.out);
-    assert.ok(m && m[1] === m[2], first.out);
+    const m = /watermark of oneroster-csv:(.+) now at revision (\d+); next time run\n {2}diary-gateway export oneroster --school school-1 --out <new folder beside this one> --delta\n/.exec(first.out);
+    assert.ok(m, first.out);
+    assert.equal(m[1], path.resolve(dir));
     assert.match(first.out, /OneRoster 1\.2 bulk package of school-1: orgs 1, /);
     assert.ok(fs.existsSync(path.join(dir, 'p1', 'manifest.csv')));
-    const second = await run(['-c', config, '--json', 'export', 'oneroster', '--school', SCHOOL, '--out', path.join(dir, 'p2'), '--delta', '--since-revision', m?.[1] ?? '']);
+    const second = await run(['-c', config, '--json', 'export', 'oneroster', '--school', SCHOOL, '--out', path.join(dir, 'p2'), '--delta']);
     assert.equal(second.code, 0, second.err);
-    const res = JSON.parse(second.out) as { ok: boolean; mode: string; highWater: number; files: Record<string, number> };
-    assert.deepEqual([res.ok, res.mode, res.highWater, res.files], [true, 'delta', Number(m?.[1]), {}]);
+    const res = JSON.parse(second.out) as { ok: boolean; mode: string; since: string; sinceRevision: number; highWater: number; files: Record<string, number> };
+    assert.deepEqual([res.ok, res.mode, res.since, res.sinceRevision, res.highWater, res.files], [true, 'delta', 'watermark', Number(m[2]), Number(m[2]), {}]);
+    // An explicit start still wins over the watermark, and --destination keeps a separate one.
+    const third = await run(['-c', config, '--json', 'export', 'oneroster', '--school', SCHOOL, '--out', path.join(dir, 'p3'), '--delta', '--since-revision', '0', '--destination', 'lms']);
+    assert.equal(third.code, 0, third.err);
+    const t = JSON.parse(third.out) as { since: string; files: Record<string, number>; watermark: { destination: string } };
+    assert.equal(t.since, 'argument');
+    assert.ok((t.files.results ?? 0) > 0);
+    assert.equal(t.watermark.destination, 'oneroster-csv:lms');
   });
 
-  it('bad usage exits 2 with the reason: a delta without a revision, a revision without --delta, an unknown school', async () => {
+  it('bad usage exits 2 with the reason: a delta with no export recorded there, a revision without --delta, an unknown school', async () => {
     const cases: [string[], RegExp][] = [
-      [['--delta'], /--since-revision/],
+      [['--delta'], /No complete export of school school-1 to oneroster-csv:.* is recorded/],
       [['--since-revision', '5'], /goes with --delta/],
       [['--utc-offset', '3'], /utc-offset/],
     ];

@@ -72,10 +72,11 @@ export function getResponseResponseXml(responseMessage?: string): string {
   return el(`${T}:GetResponseResponse`, DECL, responseMessage ?? '');
 }
 
-export function getStatusResponseXml(s?: { originalMessageId: string; category: InteractionStatus; details?: string }): string {
+export function getStatusResponseXml(s?: { originalMessageId: string; category: InteractionStatus; details?: string; smevFault?: { code: string; description: string } }): string {
+  const fault = s?.smevFault ? `<${T}:SmevFault>${text('Code', s.smevFault.code, B)}${text('Description', s.smevFault.description, B)}</${T}:SmevFault>` : '';
   const inner = s
     ? `<${T}:SmevAsyncProcessingMessage><${T}:AsyncProcessingStatusData Id="SIGNED_BY_SMEV"><${T}:AsyncProcessingStatus>`
-      + text('OriginalMessageId', s.originalMessageId) + text('StatusCategory', s.category) + text('StatusDetails', s.details)
+      + text('OriginalMessageId', s.originalMessageId) + text('StatusCategory', s.category) + text('StatusDetails', s.details) + fault
       + `</${T}:AsyncProcessingStatus></${T}:AsyncProcessingStatusData></${T}:SmevAsyncProcessingMessage>`
     : '';
   return el(`${T}:GetStatusResponse`, DECL, inner);

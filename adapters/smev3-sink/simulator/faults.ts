@@ -11,6 +11,11 @@
  *   unacceptable to СМЭВ's registered XSD: every message holding them gets InvalidContent.
  * - `respond-rejected`: the next `count` accepted requests are answered by the provider with
  *   RequestRejected (NO_DATA) instead of a DiaryBatchResponse.
+ * - `provider-reject:<entityType>`: the provider refuses the next `count` records of that type
+ *   in its DiaryBatchResponse (`status="rejected" reasonCode="UNKNOWN_PERSON"`); they are not applied.
+ * - `async-reject`: the next `count` requests pass the synchronous checks (SendRequest answers
+ *   `requestIsQueued`) and then fail СМЭВ's asynchronous validation: nothing is applied, no
+ *   answer is queued, GetStatus reports `requestIsRejectedBySmev` with a SmevFault.
  * - `mtom:never|get-response|always`: which answers are MTOM multipart (default get-response).
  * Natural faults (duplicate or stale MessageID, bad signature, invalid payload, EOL, sizes)
  * come from the requests themselves, not from here.
@@ -23,7 +28,7 @@ import { OPERATIONS, SIGNATURE_FAULT_CODES, isSmevFaultName, type Operation, typ
 export const SMEV3_FAULT_KINDS: readonly FaultSpec['kind'][] = ['slow', 'status', 'malformed', 'custom', 'clear'];
 export const SMEV3_CUSTOM_FAULTS = [
   '<Fault>[@<Operation>]', 'SignatureVerificationFault:<code>[@<Operation>]', 'drop-connection', 'reject-entity:<entityType>',
-  'respond-rejected', 'mtom:never|get-response|always',
+  'respond-rejected', 'async-reject', 'provider-reject:<entityType>', 'mtom:never|get-response|always',
 ] as const;
 
 export type MtomMode = 'never' | 'get-response' | 'always';
@@ -34,6 +39,8 @@ export class Smev3FaultState extends SimFaultState {
   private readonly byOp = new Map<Operation, InjectedFault[]>();
   private drops = 0;
   private rejectedResponses = 0;
+  private asyncRejects = 0;
+  private readonly providerRejects = new Map<string, number>();
   private readonly poisonBudget = new Map<string, number>();
   /** Record keys СМЭВ refuses until `clear`. */
   readonly poisoned = new Set<string>();
@@ -64,7 +71,13 @@ export class Smev3FaultState extends SimFaultState {
     }
     if (base === 'drop-connection') { this.drops += count; return; }
     if (base === 'respond-rejected') { this.rejectedResponses += count; return; }
+    if (base === 'async-reject') { this.asyncRejects += count; return; }
     if (fault === 'mtom' && (sig === 'never' || sig === 'get-response' || sig === 'always')) { this.mtom = sig; return; }
+    if (fault === 'provider-reject' && sig !== undefined) {
+      if (!isEntityType(sig)) throw new Error(`provider-reject: unknown entity type '${sig}'`);
+      this.providerRejects.set(sig, (this.providerRejects.get(sig) ?? 0) + count);
+      return;
+    }
     if (fault === 'reject-entity' && sig !== undefined) {
       if (!isEntityType(sig)) throw new Error(`reject-entity: unknown entity type '${sig}'`);
       this.poisonBudget.set(sig, (this.poisonBudget.get(sig) ?? 0) + count);
@@ -78,6 +91,8 @@ export class Smev3FaultState extends SimFaultState {
     this.byOp.clear();
     this.drops = 0;
     this.rejectedResponses = 0;
+    this.asyncRejects = 0;
+    this.providerRejects.clear();
     this.poisonBudget.clear();
     this.poisoned.clear();
   }
@@ -101,6 +116,20 @@ export class Smev3FaultState extends SimFaultState {
   takeRejectedResponse(): boolean {
     if (this.rejectedResponses <= 0) return false;
     this.rejectedResponses--;
+    return true;
+  }
+
+  takeAsyncReject(): boolean {
+    if (this.asyncRejects <= 0) return false;
+    this.asyncRejects--;
+    return true;
+  }
+
+  /** Whether the provider refuses this record (consuming one use of `provider-reject:<type>`). */
+  takeProviderReject(entityType: string): boolean {
+    const left = this.providerRejects.get(entityType) ?? 0;
+    if (left <= 0) return false;
+    this.providerRejects.set(entityType, left - 1);
     return true;
   }
 

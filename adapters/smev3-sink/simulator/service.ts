@@ -163,8 +163,22 @@ export function createSimService(d: SimServiceDeps): Record<Operation, (logical:
     store.accepted.set(messageId, { messageId, sendingTimestamp, recordCount: records.length, viaAttachment, test, rootNamespace: rootEl.namespaceUri, rootLocalName: localName(rootEl), sender });
     store.counters.messages++;
     if (test) store.counters.testMessages++;
+    const answer = (): { xml: string; drop?: boolean } => ({
+      xml: sendRequestResponseXml(meta(sender, { messageId, type: 'REQUEST', sendingTimestamp, status: 'requestIsQueued', detectedType: `${REQUEST_ROOT} (дневник)` })),
+      drop: faults.takeDrop(),
+    });
+    if (faults.takeAsyncReject()) {
+      // Taken synchronously, refused by the asynchronous validation: the provider never sees it.
+      store.counters.asyncRejected++;
+      store.statuses.push({
+        originalMessageId: messageId, category: 'requestIsRejectedBySmev', details: 'Сообщение не прошло асинхронную проверку (симуляция)',
+        smevFault: { code: 'SMEV-302', description: 'Асинхронная проверка сообщения не пройдена (симуляция)' },
+      });
+      return answer();
+    }
     const results: DiaryResultInput[] = records.map((r) => {
       if (test) return { key: r.key, recordId: r.recordId, status: 'accepted' };
+      if (faults.takeProviderReject(r.entityType)) return { key: r.key, recordId: r.recordId, status: 'rejected', reasonCode: 'UNKNOWN_PERSON' };
       const again = store.apply({ ...r, messageId });
       return { key: r.key, recordId: r.recordId, status: again ? 'duplicate' : 'accepted' };
     });
@@ -182,10 +196,7 @@ export function createSimService(d: SimServiceDeps): Record<Operation, (logical:
       }),
     });
     store.statuses.push({ originalMessageId: messageId, category: 'responseIsAcceptedBySmev' });
-    return {
-      xml: sendRequestResponseXml(meta(sender, { messageId, type: 'REQUEST', sendingTimestamp, status: 'requestIsQueued', detectedType: `${REQUEST_ROOT} (дневник)` })),
-      drop: faults.takeDrop(),
-    };
+    return answer();
   });
 
   return {

@@ -22,7 +22,7 @@ export interface AppliedRecord { key: string; recordId: string; entityType: stri
 /** One message waiting in the consumer's response queue (the XML of ResponseMessage). */
 export interface QueuedResponse { messageId: string; originalMessageId: string; xml: string }
 
-export interface QueuedStatus { originalMessageId: string; category: InteractionStatus; details?: string }
+export interface QueuedStatus { originalMessageId: string; category: InteractionStatus; details?: string; smevFault?: { code: string; description: string } }
 
 export interface Smev3SimCounters {
   /** SOAP requests that reached the service (after injected HTTP faults). */
@@ -39,6 +39,8 @@ export interface Smev3SimCounters {
   /** Requests refused as invalid (envelope or payload XSD, InvalidContent). */
   invalid: number;
   acks: number;
+  /** Requests taken and then refused by the asynchronous validation (fault `async-reject`). */
+  asyncRejected: number;
   /** Faults answered, by fault name. */
   faults: Record<string, number>;
 }
@@ -62,7 +64,7 @@ export class Smev3SimStore {
   /** Logical bodies of every SOAP request received (attachments inline), oldest first, bounded. */
   readonly received: ReceivedBody[] = [];
   readonly counters: Smev3SimCounters = {
-    requests: 0, messages: 0, duplicates: 0, applied: 0, appliedTwice: 0, testMessages: 0, invalid: 0, acks: 0, faults: {},
+    requests: 0, messages: 0, duplicates: 0, applied: 0, appliedTwice: 0, testMessages: 0, invalid: 0, acks: 0, asyncRejected: 0, faults: {},
   };
 
   constructor(private readonly maxReceived = 500) {}

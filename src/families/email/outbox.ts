@@ -30,6 +30,7 @@ export class NoticeOutbox {
   private readonly lastDigest: Database.Statement<[string, string, string], { t: string | null }>;
   private readonly dueRows: Database.Statement<[{ channel: string; now: string; limit: number }], NoticeRow>;
   private readonly update: Database.Statement<unknown[]>;
+  private readonly sentWithRows: Database.Statement<[{ channel: string; marker: string; since: string; limit: number }], NoticeRow>;
 
   constructor(db: Db, private readonly channel: string) {
     this.get = db.prepare('SELECT value FROM family_state WHERE name = ?');
@@ -41,6 +42,8 @@ export class NoticeOutbox {
       AND (state = 'pending' OR (state = 'retry_wait' AND next_attempt_at <= @now)) ORDER BY id LIMIT @limit`);
     this.update = db.prepare(`UPDATE family_notices SET state = ?, attempts = ?, next_attempt_at = ?, last_error = COALESCE(?, last_error),
       message_ids = ?, recipients = ?, updated_at = ?, sent_at = ? WHERE id = ?`);
+    this.sentWithRows = db.prepare(`SELECT * FROM family_notices WHERE channel = @channel AND state = 'sent' AND sent_at >= @since
+      AND message_ids LIKE @marker ORDER BY id LIMIT @limit`);
   }
 
   getState(name: string): string | undefined {
@@ -64,12 +67,23 @@ export class NoticeOutbox {
     return this.dueRows.all({ channel: this.channel, now, limit });
   }
 
-  finish(n: NoticeRow, state: 'sent' | 'withheld' | 'empty' | 'dead', now: string, o: { sent?: Record<string, string>; recipients?: number; error?: GatewayError; attempts?: number } = {}): void {
+  finish(n: NoticeRow, state: 'sent' | 'withheld' | 'empty' | 'dead', now: string, o: { sent?: Record<string, unknown>; recipients?: number; error?: GatewayError; attempts?: number } = {}): void {
     this.update.run(state, o.attempts ?? n.attempts + (state === 'sent' ? 1 : 0), null, o.error ? JSON.stringify(o.error.toJSON()) : null,
       o.sent ? JSON.stringify(o.sent) : n.message_ids, o.recipients ?? n.recipients, now, state === 'sent' ? now : n.sent_at, n.id);
   }
 
-  retry(n: NoticeRow, now: string, next: string, error: GatewayError, sent: Record<string, string>, attempts: number): void {
-    this.update.run('retry_wait', attempts, next, JSON.stringify(error.toJSON()), JSON.stringify(sent), n.recipients, now, n.sent_at, n.id);
+  /** Waits until `next`; `error` absent for a planned wait (SMS quiet hours), which costs no attempt. */
+  retry(n: NoticeRow, now: string, next: string, error: GatewayError | undefined, sent: Record<string, unknown>, attempts: number): void {
+    this.update.run('retry_wait', attempts, next, error ? JSON.stringify(error.toJSON()) : null, JSON.stringify(sent), n.recipients, now, n.sent_at, n.id);
+  }
+
+  /** Replaces the per-recipient progress of a notice without changing its state (delivery reports). */
+  setProgress(n: NoticeRow, now: string, sent: Record<string, unknown>): void {
+    this.update.run(n.state, n.attempts, n.next_attempt_at, null, JSON.stringify(sent), n.recipients, now, n.sent_at, n.id);
+  }
+
+  /** Sent notices of this channel since `since` whose progress still contains `marker` (e.g. a pending delivery report). */
+  sentWith(marker: string, since: string, limit: number): NoticeRow[] {
+    return this.sentWithRows.all({ channel: this.channel, marker: `%${marker}%`, since, limit });
   }
 }

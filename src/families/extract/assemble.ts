@@ -157,7 +157,14 @@ export function assembleFamilyExtract(view: SchoolView, studentId: string, o: As
   };
 }
 
-/** Per subject with current marks in the period up to the week's end: the forecast, and the teacher's period mark if set. */
+/**
+ * Per subject with current marks of one student in period `p` up to `until`: the forecast, and
+ * the teacher's period mark if set. Also the e-mail digest's forecast section (forecast-provider.ts).
+ */
+export function studentForecasts(view: SchoolView, studentId: string, p: ReportingPeriod, until: string, policy: ForecastPolicy, tz: string): ExtractForecastLine[] {
+  return forecastsOf(view, view.all<Mark>('mark').filter((m) => m.studentId === studentId), p, until, policy, tz);
+}
+
 function forecastsOf(view: SchoolView, marks: readonly Mark[], p: ReportingPeriod, until: string, policy: ForecastPolicy, tz: string): ExtractForecastLine[] {
   const bySubject = new Map<string, ForecastInput[]>();
   const official = new Map<string, string>();

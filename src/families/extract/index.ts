@@ -4,3 +4,5 @@ export * from './assemble';
 export * from './render';
 export * from './register';
 export * from './run';
+export * from './recipients';
+export * from './schedule';

@@ -1,57 +1,31 @@
 /**
  * The register of weekly paper extracts: one row per (school, week, student, version) with its
- * deadline, state and the ledger records it carried.
- *
- * Proposed ledger representation (for the lead to move into the ledger's migrations, e.g. as a
- * new step after FAMILIES_SQL, and to expose as `Ledger.extracts`): the two tables of
- * PAPER_EXTRACTS_SQL. Until then `SqliteExtractRegister` runs the same SQL on a file of its own
- * (`openExtractRegister(path)`), so nothing here touches the ledger's schema.
+ * deadline, state and the ledger records it carried. It lives in the ledger's SQLite file
+ * (tables `paper_extracts` and `paper_extract_records` of migration 7,
+ * src/ledger/sqlite/migrations-extracts.ts) and works on the ledger's connection, so the
+ * withdrawal purge destroys a family's extracts in the same transaction as its records.
+ * The SLA engine reads the two tables read-only (`servedAt` semantics: `handed_over_at` of an
+ * extract carrying the record).
  *
  * States: generated → printed → handed_over. Recording a changed extract for the same week and
  * student (a mark entered late) makes a new version and supersedes the old one unless that was
  * already handed over (then both stay: the new one is a correction). An unchanged extract
  * (same content hash) is not recorded again. `servedAt(recordId)` gives the SLA engine the
  * moment a record reached the family on paper (RecordFacts.servedAt).
+ *
+ * Withdrawal purge (`purgeHooks()`): the child's register rows and PDF files go, and so does
+ * each class bundle PDF that carried the child's pages (the next run of that week prints the
+ * bundle again without them); the consent purge's audit row counts both.
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { PurgeHook } from '../../core/consent';
 import { GatewayError } from '../../core/errors';
 import { DEFAULT_ID_NAMESPACE, uuidv5 } from '../../core/ids';
+import type { Ledger } from '../../core/ledger';
+import { guard, type Db } from '../../ledger/sqlite/connection';
+import { SqliteLedger } from '../../ledger/sqlite/sqlite-ledger';
 import type { RecordRef } from './assemble';
-
-export const PAPER_EXTRACTS_SQL = `
-CREATE TABLE IF NOT EXISTS paper_extracts (
-  id              TEXT PRIMARY KEY,
-  school_id       TEXT NOT NULL,
-  week            TEXT NOT NULL,
-  week_start      TEXT NOT NULL,
-  week_end        TEXT NOT NULL,
-  class_group_id  TEXT NOT NULL,
-  student_id      TEXT NOT NULL,
-  version         INTEGER NOT NULL,
-  state           TEXT NOT NULL CHECK (state IN ('generated', 'printed', 'handed_over', 'superseded')),
-  due_at          TEXT NOT NULL,
-  generated_at    TEXT NOT NULL,
-  content_hash    TEXT NOT NULL,
-  pdf_sha256      TEXT NOT NULL,
-  pdf_path        TEXT,
-  printed_at      TEXT,
-  handed_over_at  TEXT,
-  handed_over_by  TEXT,
-  superseded_by   TEXT,
-  UNIQUE (school_id, week, student_id, version)
-);
-CREATE INDEX IF NOT EXISTS paper_extracts_due ON paper_extracts (state, due_at);
-CREATE INDEX IF NOT EXISTS paper_extracts_class ON paper_extracts (school_id, week, class_group_id);
-CREATE TABLE IF NOT EXISTS paper_extract_records (
-  extract_id  TEXT NOT NULL REFERENCES paper_extracts (id),
-  record_id   TEXT NOT NULL,
-  revision    INTEGER NOT NULL,
-  PRIMARY KEY (extract_id, record_id)
-);
-CREATE INDEX IF NOT EXISTS paper_extract_records_record ON paper_extract_records (record_id);
-`;
 
 export type ExtractState = 'generated' | 'printed' | 'handed_over' | 'superseded';
 
@@ -92,6 +66,8 @@ export interface ExtractFilter {
 export interface ExtractRegister {
   /** Records a generated extract; `created` false when the latest version has the same content. */
   record(x: NewPaperExtract): Promise<{ extract: PaperExtract; created: boolean }>;
+  /** Where the extract's PDF was written (absolute path), once it is on disk. */
+  setPdfPath(id: string, path: string): Promise<void>;
   latest(schoolId: string, week: string, studentId: string): Promise<PaperExtract | undefined>;
   list(filter: ExtractFilter): Promise<PaperExtract[]>;
   markPrinted(ids: readonly string[], at: string): Promise<number>;
@@ -101,7 +77,6 @@ export interface ExtractRegister {
   overdue(now: string): Promise<PaperExtract[]>;
   /** When a record first reached its family on paper (earliest hand-over of an extract carrying it). */
   servedAt(recordId: string): Promise<string | undefined>;
-  close(): Promise<void>;
 }
 
 interface Row {
@@ -110,8 +85,27 @@ interface Row {
   printed_at: string | null; handed_over_at: string | null; handed_over_by: string | null; superseded_by: string | null;
 }
 
+/** Hook names in the purge audit (`destroyed.other`). */
+export const EXTRACT_PURGE_ROWS = 'paper_extracts';
+export const EXTRACT_PURGE_FILES = 'paper_extract_files';
+
+/** The class bundle a family PDF belongs to: `<week dir>/<class>/<id>.pdf` → `<week dir>/<class>.pdf` (run.ts lays them out so). */
+export const classBundleOf = (familyPdf: string): string => `${dirname(familyPdf)}.pdf`;
+
+/** Removes a file; true when it existed. Errors other than "not there" are thrown: a PDF that cannot be destroyed must fail the purge. */
+function removeFile(path: string): boolean {
+  try {
+    rmSync(path);
+    return true;
+  } catch (e: unknown) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
 export class SqliteExtractRegister implements ExtractRegister {
-  constructor(private readonly db: Database.Database, private readonly idNamespace = DEFAULT_ID_NAMESPACE) {}
+  /** `db` is the ledger's connection (`SqliteLedger.database()`), migrated to version 7 or later. */
+  constructor(private readonly db: Db, private readonly idNamespace = DEFAULT_ID_NAMESPACE) {}
 
   private refsOf(id: string): RecordRef[] {
     return this.db.prepare('SELECT record_id AS id, revision FROM paper_extract_records WHERE extract_id = ? ORDER BY record_id').all(id) as RecordRef[];
@@ -128,12 +122,18 @@ export class SqliteExtractRegister implements ExtractRegister {
     };
   }
 
-  async latest(schoolId: string, week: string, studentId: string): Promise<PaperExtract | undefined> {
-    const r = this.db.prepare('SELECT * FROM paper_extracts WHERE school_id = ? AND week = ? AND student_id = ? ORDER BY version DESC LIMIT 1').get(schoolId, week, studentId) as Row | undefined;
-    return r ? this.toExtract(r) : undefined;
+  private byId(id: string): Row | undefined {
+    return this.db.prepare('SELECT * FROM paper_extracts WHERE id = ?').get(id) as Row | undefined;
   }
 
-  async record(x: NewPaperExtract): Promise<{ extract: PaperExtract; created: boolean }> {
+  latest(schoolId: string, week: string, studentId: string): Promise<PaperExtract | undefined> {
+    return guard(() => {
+      const r = this.db.prepare('SELECT * FROM paper_extracts WHERE school_id = ? AND week = ? AND student_id = ? ORDER BY version DESC LIMIT 1').get(schoolId, week, studentId) as Row | undefined;
+      return r ? this.toExtract(r) : undefined;
+    });
+  }
+
+  record(x: NewPaperExtract): Promise<{ extract: PaperExtract; created: boolean }> {
     const tx = this.db.transaction((): { id: string; created: boolean } => {
       const prev = this.db.prepare('SELECT * FROM paper_extracts WHERE school_id = ? AND week = ? AND student_id = ? ORDER BY version DESC LIMIT 1').get(x.schoolId, x.week, x.studentId) as Row | undefined;
       if (prev && prev.content_hash === x.contentHash) return { id: prev.id, created: false };
@@ -148,55 +148,89 @@ export class SqliteExtractRegister implements ExtractRegister {
         .run(id, x.schoolId, x.week, x.studentId, version);
       return { id, created: true };
     });
-    const { id, created } = tx();
-    return { extract: this.toExtract(this.db.prepare('SELECT * FROM paper_extracts WHERE id = ?').get(id) as Row), created };
+    return guard(() => {
+      const { id, created } = tx.immediate();
+      return { extract: this.toExtract(this.byId(id) as Row), created };
+    });
   }
 
-  async list(f: ExtractFilter): Promise<PaperExtract[]> {
+  setPdfPath(id: string, path: string): Promise<void> {
+    return guard(() => { this.db.prepare('UPDATE paper_extracts SET pdf_path = ? WHERE id = ?').run(path, id); });
+  }
+
+  list(f: ExtractFilter): Promise<PaperExtract[]> {
     const where: string[] = [];
     const params: string[] = [];
     const add = (col: string, v: string | undefined): void => { if (v !== undefined) { where.push(`${col} = ?`); params.push(v); } };
     add('school_id', f.schoolId); add('week', f.week); add('class_group_id', f.classGroupId); add('student_id', f.studentId); add('state', f.state);
     const sql = `SELECT * FROM paper_extracts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY school_id, week, class_group_id, student_id, version`;
-    return (this.db.prepare(sql).all(...params) as Row[]).map((r) => this.toExtract(r));
+    return guard(() => (this.db.prepare(sql).all(...params) as Row[]).map((r) => this.toExtract(r)));
   }
 
-  async markPrinted(ids: readonly string[], at: string): Promise<number> {
+  markPrinted(ids: readonly string[], at: string): Promise<number> {
     const st = this.db.prepare(`UPDATE paper_extracts SET state = 'printed', printed_at = ? WHERE id = ? AND state = 'generated'`);
-    return this.db.transaction(() => ids.reduce((n, id) => n + st.run(at, id).changes, 0))();
+    return guard(() => this.db.transaction(() => ids.reduce((n, id) => n + st.run(at, id).changes, 0)).immediate());
   }
 
-  async markHandedOver(id: string, actor: string, at: string): Promise<PaperExtract> {
-    const r = this.db.prepare('SELECT * FROM paper_extracts WHERE id = ?').get(id) as Row | undefined;
-    if (!r) throw new GatewayError('GW_API_NOT_FOUND', `paper extract ${id} not found`);
-    if (r.state === 'superseded') throw new GatewayError('GW_API_BAD_REQUEST', `paper extract ${id} was superseded by ${r.superseded_by}; hand over the newer version`);
-    if (r.state !== 'handed_over') {
-      this.db.prepare(`UPDATE paper_extracts SET state = 'handed_over', handed_over_at = ?, handed_over_by = ?, printed_at = COALESCE(printed_at, ?) WHERE id = ?`).run(at, actor, at, id);
-    }
-    return this.toExtract(this.db.prepare('SELECT * FROM paper_extracts WHERE id = ?').get(id) as Row);
+  markHandedOver(id: string, actor: string, at: string): Promise<PaperExtract> {
+    return guard(() => {
+      const r = this.byId(id);
+      if (!r) throw new GatewayError('GW_API_NOT_FOUND', `paper extract ${id} not found`);
+      if (r.state === 'superseded') throw new GatewayError('GW_API_BAD_REQUEST', `paper extract ${id} was superseded by ${r.superseded_by}; hand over the newer version`);
+      if (r.state !== 'handed_over') {
+        this.db.prepare(`UPDATE paper_extracts SET state = 'handed_over', handed_over_at = ?, handed_over_by = ?, printed_at = COALESCE(printed_at, ?) WHERE id = ?`).run(at, actor, at, id);
+      }
+      return this.toExtract(this.byId(id) as Row);
+    });
   }
 
-  async overdue(now: string): Promise<PaperExtract[]> {
-    return (this.db.prepare(`SELECT * FROM paper_extracts WHERE state IN ('generated', 'printed') AND due_at < ? ORDER BY due_at`).all(now) as Row[]).map((r) => this.toExtract(r));
+  overdue(now: string): Promise<PaperExtract[]> {
+    return guard(() => (this.db.prepare(`SELECT * FROM paper_extracts WHERE state IN ('generated', 'printed') AND due_at < ? ORDER BY due_at`).all(now) as Row[]).map((r) => this.toExtract(r)));
   }
 
-  async servedAt(recordId: string): Promise<string | undefined> {
-    const v = this.db.prepare(`SELECT MIN(e.handed_over_at) FROM paper_extract_records x JOIN paper_extracts e ON e.id = x.extract_id
-      WHERE x.record_id = ? AND e.handed_over_at IS NOT NULL`).pluck().get(recordId) as string | null | undefined;
-    return v ?? undefined;
+  servedAt(recordId: string): Promise<string | undefined> {
+    return guard(() => {
+      const v = this.db.prepare(`SELECT MIN(e.handed_over_at) FROM paper_extract_records x JOIN paper_extracts e ON e.id = x.extract_id
+        WHERE x.record_id = ? AND e.handed_over_at IS NOT NULL`).pluck().get(recordId) as string | null | undefined;
+      return v ?? undefined;
+    });
   }
 
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+  /**
+   * The register's share of the withdrawal purge (src/core/consent.ts PurgeHook), run inside the
+   * purge transaction: first the PDF files (the child's own and the class bundles that carried
+   * its pages), then the register rows. Files first: if removing one fails, the purge fails
+   * and is retried by the next run with the rows still there to find the files.
+   */
+  purgeHooks(): PurgeHook[] {
+    const paths = (schoolId: string, childId: string): string[] =>
+      (this.db.prepare('SELECT pdf_path FROM paper_extracts WHERE school_id = ? AND student_id = ? AND pdf_path IS NOT NULL').pluck().all(schoolId, childId) as string[]);
+    return [
+      {
+        name: EXTRACT_PURGE_FILES,
+        destroy: (schoolId, childId) => {
+          const own = paths(schoolId, childId);
+          const files = new Set([...own, ...own.map(classBundleOf)]);
+          let n = 0;
+          for (const f of files) if (removeFile(f)) n++;
+          return n;
+        },
+      },
+      {
+        name: EXTRACT_PURGE_ROWS,
+        destroy: (schoolId, childId) => {
+          const ids = JSON.stringify(this.db.prepare('SELECT id FROM paper_extracts WHERE school_id = ? AND student_id = ?').pluck().all(schoolId, childId));
+          this.db.prepare('DELETE FROM paper_extract_records WHERE extract_id IN (SELECT value FROM json_each(?))').run(ids);
+          // superseded_by of a surviving row never points here: versions supersede only within one student.
+          return this.db.prepare('DELETE FROM paper_extracts WHERE id IN (SELECT value FROM json_each(?))').run(ids).changes;
+        },
+      },
+    ];
   }
 }
 
-/** The interim register on a file of its own (until the ledger carries the tables). */
-export function openExtractRegister(path: string, idNamespace = DEFAULT_ID_NAMESPACE): SqliteExtractRegister {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  db.exec(PAPER_EXTRACTS_SQL);
-  return new SqliteExtractRegister(db, idNamespace);
+/** The register on the ledger's SQLite file (GW_INTERNAL for another ledger driver). */
+export function createExtractRegister(ledger: Ledger, idNamespace = DEFAULT_ID_NAMESPACE): SqliteExtractRegister {
+  if (!(ledger instanceof SqliteLedger)) throw new GatewayError('GW_INTERNAL', 'The paper extract register needs the SQLite ledger');
+  return new SqliteExtractRegister(ledger.database(), idNamespace);
 }

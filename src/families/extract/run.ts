@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Ledger } from '../../core/ledger';
 import type { Logger } from '../../core/logger';
 import { toPdf } from '../../infra/report';
@@ -108,7 +108,8 @@ export async function runWeeklyExtracts(deps: WeeklyExtractDeps, o: WeeklyExtrac
   const onlyClass = o.classKey !== undefined ? findClass(view, o.classKey).id : undefined;
   const forecastPolicy = resolveForecastPolicy(o.forecast);
   const recipients = [...new Map((await deps.recipients.paperFamilies(o.schoolId, week)).map((r) => [r.studentId, r])).values()];
-  const dir = o.outDir !== undefined ? join(o.outDir, fileSafe(o.schoolId), week.id) : undefined;
+  // Absolute: the register keeps the path so the withdrawal purge can find the file from any working directory.
+  const dir = o.outDir !== undefined ? resolve(o.outDir, fileSafe(o.schoolId), week.id) : undefined;
   if (dir) await mkdir(dir, { recursive: true });
 
   const families: FamilyResult[] = [];
@@ -129,6 +130,8 @@ export async function runWeeklyExtracts(deps: WeeklyExtractDeps, o: WeeklyExtrac
       file = join(dir, fileSafe(data.classGroup.title), `${extract.id}.pdf`);
       await mkdir(join(dir, fileSafe(data.classGroup.title)), { recursive: true });
       await writeFile(file, pdf);
+      await deps.register.setPdfPath(extract.id, file);
+      extract.pdfPath = file;
     }
     families.push({ studentId: r.studentId, classGroupId: data.classGroup.id, extract, created, pdf, data, ...(file ? { file } : {}) });
   }

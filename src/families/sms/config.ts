@@ -60,11 +60,39 @@ export const SMS_GATEWAY_CONFIG_SCHEMA = {
   then: { properties: { baseUrl: true, token: true }, required: ['baseUrl', 'token'] },
 } as const;
 
-/** `schools[].families.sms`: a school's overrides of the sending policy. */
+const instantKinds = { type: 'array', uniqueItems: true, items: { enum: ['absence', 'final_mark'] } } as const;
+
+/** `schools[].families.sms`: whether the school sends instant notices by SMS, and its overrides of the sending policy. */
 export const SMS_SCHOOL_CONFIG_SCHEMA = {
   type: 'object', additionalProperties: false,
-  properties: { ...policyProperties },
+  properties: {
+    enabled: { type: 'boolean', default: false, description: 'Send instant notices by SMS (needs gateway.sms).' },
+    instant: { ...instantKinds, default: ['absence', 'final_mark'], description: 'Notices sent by SMS.' },
+    urgent: { ...instantKinds, default: ['absence'], description: 'Notices that follow the quietHours.urgent rule.' },
+    instantMaxAgeDays: { type: 'integer', minimum: 0, maximum: 30, default: 3, description: 'An older absence or final mark (a late journal entry) is not sent.' },
+    schoolTitle: { type: 'string', minLength: 1, maxLength: 60, description: 'Name at the start of each SMS (defaults to schools[].name).' },
+    ...policyProperties,
+  },
 } as const;
+
+export type SmsInstantKind = 'absence' | 'final_mark';
+
+/** What a school sends by SMS (`schools[].families.sms` without the policy overrides), with defaults. */
+export interface SchoolSmsSettings {
+  enabled: boolean;
+  instant: SmsInstantKind[];
+  urgent: SmsInstantKind[];
+  instantMaxAgeDays: number;
+  schoolTitle?: string;
+}
+
+export function schoolSmsSettings(given: unknown): SchoolSmsSettings {
+  const g = (typeof given === 'object' && given !== null ? given : {}) as Partial<SchoolSmsSettings>;
+  return {
+    enabled: g.enabled ?? false, instant: g.instant ?? ['absence', 'final_mark'], urgent: g.urgent ?? ['absence'],
+    instantMaxAgeDays: g.instantMaxAgeDays ?? 3, ...(g.schoolTitle ? { schoolTitle: g.schoolTitle } : {}),
+  };
+}
 
 export interface SmsPolicyOverrides {
   transliterate?: TranslitMode;

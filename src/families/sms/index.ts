@@ -8,3 +8,5 @@ export * from './client';
 export * from './config';
 export { E164, RU_MOBILE } from './protocol';
 export { smsGatewaySimulator, startSmsSimulator, type SmsSimulatorHandle, type SmsSimulatorOptions } from './simulator';
+export * from './opt-outs';
+export * from './notifier';

@@ -1,6 +1,7 @@
 /**
  * The ФГИС «Моя школа» pull API: `POST /oauth/token` (client credentials) and
- * `GET /Schedule/{ЕСИА id}?start=&end=`, answering FHIR-like `Schedule` resources and
+ * `GET /Schedule/{ЕСИА id}?start=&end=` with a bearer token issued here or by a configured issuer
+ * (jwt.ts), answering FHIR-like `Schedule` resources and
  * `OperationOutcome` errors (portal-and-standards.md §A2). Mounted outside the admin API: its
  * callers hold client credentials, not admin tokens. What was served, to which client and when
  * goes to the ledger (`served`), so the SLA engine can count a served record as delivered.
@@ -9,11 +10,14 @@ import { createHmac } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { nullLogger, type Logger } from '../../core/logger';
 import { toGatewayError } from '../../core/errors';
+import { isJwt, type AccessTokenVerifier } from './jwt';
 import type { TokenIssuer } from './oauth';
 import { buildSchedule, type ScheduleDeps } from './schedule';
 
 export interface FgisRouterDeps extends ScheduleDeps {
   issuer: TokenIssuer;
+  /** Access tokens (JWTs) of a configured OAuth 2.0 issuer, accepted besides the gateway's own. */
+  externalTokens?: AccessTokenVerifier;
   /** Key of the account hash kept with what was served (the ЕСИА id itself is never stored or logged). */
   accountKey: string;
   now?: () => Date;
@@ -22,7 +26,7 @@ export interface FgisRouterDeps extends ScheduleDeps {
   maxWindowDays?: number;
 }
 
-type IssueCode = 'security' | 'expired' | 'invalid' | 'structure' | 'not-found' | 'too-costly' | 'exception';
+type IssueCode = 'security' | 'expired' | 'invalid' | 'structure' | 'not-found' | 'too-costly' | 'exception' | 'transient';
 
 function outcome(res: Response, status: number, code: IssueCode, text: string): void {
   res.status(status).type('application/fhir+json').json({
@@ -77,7 +81,17 @@ export function createFgisRouter(deps: FgisRouterDeps): Router {
   router.get('/Schedule/:esiaId', async (req: Request, res: Response) => {
     const started = Date.now();
     const m = /^Bearer[ \t]+(\S+)$/i.exec(req.get('authorization') ?? '');
-    const client = m?.[1] ? deps.issuer.verify(m[1], now()) : undefined;
+    const token = m?.[1];
+    let client = token ? deps.issuer.verify(token, now()) : undefined;
+    if (!client && token && deps.externalTokens && isJwt(token)) {
+      const checked = await deps.externalTokens.verify(token, now());
+      if (checked.ok) client = checked.client;
+      else if (checked.reason === 'unavailable') {
+        log.warn('fgis token issuer keys unavailable', { route: '/Schedule' });
+        outcome(res, 503, 'transient', 'The access token cannot be checked now (the issuer\'s keys are unavailable); try again later.');
+        return;
+      }
+    }
     if (!client) {
       res.set('WWW-Authenticate', 'Bearer realm="diary-gateway"');
       outcome(res, 401, m ? 'expired' : 'security', m ? 'The access token is invalid or expired; get a new one at /oauth/token.' : 'Authorization: Bearer <token> is required.');

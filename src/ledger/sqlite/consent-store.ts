@@ -25,6 +25,8 @@ import {
 import {
   addDaysIso, ageOn, assertNoIssues, consentIssues, contactsIssues, STUDENT_APPLICANT_AGE, toInstant, withdrawalIssues,
 } from '../../families/consent/validate';
+import { SmsOptOuts } from '../../families/sms/opt-outs';
+import type { SmsConsent } from '../../families/sms/policy';
 import { guard, type Db } from './connection';
 import { SqliteLedger } from './sqlite-ledger';
 
@@ -186,20 +188,77 @@ export class SqliteConsentStore implements ConsentStore {
   }
 
   recipients(schoolId: string, childId: string, channel: 'email' | 'sms', now: string): Promise<Recipient[]> {
+    return guard(() => this.recipientsSync(schoolId, childId, channel, now));
+  }
+
+  private recipientsSync(schoolId: string, childId: string, channel: 'email' | 'sms', now: string): Recipient[] {
+    const rows = this.s.currentOfMany.all(schoolId, JSON.stringify([childId])).map(toCurrentRow);
+    const status = childStatus(schoolId, childId, rows, now);
+    if (!status.channels.includes(channel)) return [];
+    const consenting = consentingApplicants(rows, channel, now);
+    return this.s.contactsOfChild.all(schoolId, childId).map(toContacts)
+      .filter((c) => consenting.has(c.applicantId) && c.channels.includes(channel))
+      .map((c) => ({ applicantId: c.applicantId, applicantKind: c.applicantKind, addresses: channel === 'email' ? c.emails : c.phones }))
+      .filter((r) => r.addresses.length > 0);
+  }
+
+  /**
+   * E-mail addresses of one applicant for a fallback from SMS (operator opt-out…): the child's
+   * status allows e-mail and the applicant's own consent covers it, whether or not they chose
+   * e-mail for notices. Empty when not.
+   */
+  emailFallbackOf(schoolId: string, childId: string, applicantId: string, now: string): Promise<string[]> {
     return guard(() => {
       const rows = this.s.currentOfMany.all(schoolId, JSON.stringify([childId])).map(toCurrentRow);
-      const status = childStatus(schoolId, childId, rows, now);
-      if (!status.channels.includes(channel)) return [];
-      const consenting = consentingApplicants(rows, channel, now);
-      return this.s.contactsOfChild.all(schoolId, childId).map(toContacts)
-        .filter((c) => consenting.has(c.applicantId) && c.channels.includes(channel))
-        .map((c) => ({ applicantId: c.applicantId, applicantKind: c.applicantKind, addresses: channel === 'email' ? c.emails : c.phones }))
-        .filter((r) => r.addresses.length > 0);
+      if (!childStatus(schoolId, childId, rows, now).channels.includes('email') || !consentingApplicants(rows, 'email', now).has(applicantId)) return [];
+      return this.s.contactsOfChild.all(schoolId, childId).map(toContacts).filter((c) => c.applicantId === applicantId).flatMap((c) => c.emails);
     });
   }
 
   paperFamilies(filter: PaperFilter, now: string): Promise<PaperFamily[]> {
     return guard(() => paperFamiliesOf(this.db, this, filter, now));
+  }
+
+  /**
+   * Children of a school whose consent is in force but reaches them nowhere: it covers neither
+   * the portal nor the pull API, and no applicant has an e-mail address or phone for a channel
+   * their own consent covers and they chose. They get the weekly extract on paper (no access).
+   */
+  unreachable(schoolId: string, now: string): Promise<string[]> {
+    return guard(() => {
+      const children = this.db.prepare<[string], string>('SELECT DISTINCT child_id FROM consents WHERE school_id = ? ORDER BY child_id').pluck().all(schoolId);
+      const statuses = this.statusesSync(schoolId, children, now);
+      return children.filter((c) => {
+        const st = statuses.get(c);
+        if (st?.state !== 'consented' || st.channels.includes('portal') || st.channels.includes('api')) return false;
+        if (this.recipientsSync(schoolId, c, 'email', now).length > 0) return false;
+        // A phone counts only with its own SMS consent and no operator opt-out on record.
+        const optOuts = new SmsOptOuts(this.db);
+        return !this.recipientsSync(schoolId, c, 'sms', now)
+          .some((r) => r.addresses.some((p) => this.smsConsentSync(schoolId, p)?.state === 'granted' && optOuts.since(schoolId, p) === undefined));
+      });
+    });
+  }
+
+  /**
+   * The per-phone SMS consent (126-ФЗ ст. 44.1), kept apart from the personal-data consent: the
+   * family's contact statement that lists the phone and chooses `sms` grants it from the day
+   * it was given (with that statement's evidence); a statement of the same applicant that
+   * lists the phone without `sms` refuses it. Undefined when no contact statement names the phone.
+   */
+  smsConsentOf(schoolId: string, phone: string): Promise<SmsConsent | undefined> {
+    return guard(() => this.smsConsentSync(schoolId, phone));
+  }
+
+  private smsConsentSync(schoolId: string, phone: string): SmsConsent | undefined {
+    const named = this.s.contactsOfSchool.all(schoolId).map(toContacts).filter((c) => c.phones.includes(phone));
+    if (named.length === 0) return undefined;
+    const granted = named.filter((c) => c.channels.includes('sms'));
+    // Any statement refusing SMS for the number wins over one granting it (the subscriber said no).
+    const refused = named.filter((c) => !c.channels.includes('sms'));
+    const latest = (l: FamilyContacts[]): FamilyContacts => [...l].sort((a, b) => (a.givenAt < b.givenAt ? 1 : -1))[0] as FamilyContacts;
+    if (refused.length > 0) return { phone, state: 'refused', at: toInstant(latest(refused).givenAt) };
+    return { phone, state: 'granted', at: toInstant(latest(granted).givenAt) };
   }
 
   noteWithheld(entries: ReadonlyArray<{ deliveryId: number; schoolId: string; childIds: readonly string[] }>): Promise<void> {

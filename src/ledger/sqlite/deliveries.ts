@@ -10,7 +10,7 @@ import {
   bodyWithRevision, buildWhere, limitOffset, toDeliveryAttempt, toDeliveryView,
   type AttemptRow, type DeliveryRow,
 } from './rows';
-import type { DeliveryTransitions } from './transitions';
+import type { BatchRow, DeliveryTransitions } from './transitions';
 
 /** The actor of every automatic transition. */
 export const GATEWAY_ACTOR = 'gateway';
@@ -18,6 +18,7 @@ export const GATEWAY_ACTOR = 'gateway';
 type ClaimRow = Pick<DeliveryRow, 'id' | 'record_id' | 'entity_type' | 'school_id' | 'revision' | 'content_hash' | 'idempotency_key'> & {
   record_seq: number;
   state: 'pending' | 'retry_wait';
+  attempts: number;
   next_attempt_at: string | null;
   status: RecordStatus;
   body: string;
@@ -33,7 +34,7 @@ interface KeyRow {
 }
 
 const CLAIM_COLUMNS = `d.id, d.record_seq, d.record_id, d.entity_type, d.school_id, d.revision, d.content_hash, d.idempotency_key,
-  d.state, d.next_attempt_at, v.status, v.body`;
+  d.state, d.attempts, d.next_attempt_at, v.status, v.body`;
 /** A record with a delivery of this sink in flight is not claimed again (never two versions at once). */
 const NOT_IN_FLIGHT = `NOT EXISTS (SELECT 1 FROM deliveries f
   WHERE f.sink_id = d.sink_id AND f.record_seq = d.record_seq AND f.state = 'in_flight')`;
@@ -50,11 +51,12 @@ function claimOrder(a: ClaimRow, b: ClaimRow): number {
 export class DeliveryStore {
   private readonly claimPending: Database.Statement<[string, number], ClaimRow>;
   private readonly claimRetry: Database.Statement<[string, string, number], ClaimRow>;
-  private readonly byId: Database.Statement<[number], KeyRow>;
+  private readonly rowsById: Database.Statement<[string], KeyRow>;
   private readonly newerExists: Database.Statement<[string, number, number], { one: number }>;
   private readonly olderQueued: Database.Statement<[string, number, number], KeyRow>;
   private readonly expiredInFlight: Database.Statement<[string], KeyRow>;
   private readonly allInFlight: Database.Statement<[], KeyRow>;
+  private readonly anyExpired: Database.Statement<[string], { one: number }>;
   private readonly attemptsOf: Database.Statement<[number], AttemptRow>;
   private readonly minDue: Database.Statement<[string], { t: string | null }>;
   private readonly dynamic: StatementCache;
@@ -73,7 +75,7 @@ export class DeliveryStore {
       WHERE d.sink_id = ? AND d.state = 'retry_wait' AND d.next_attempt_at <= ? AND ${NOT_IN_FLIGHT}
       ORDER BY d.next_attempt_at, d.id LIMIT ?`);
     const key = 'id, state, sink_id, record_seq, revision, attempts';
-    this.byId = db.prepare(`SELECT ${key} FROM deliveries WHERE id = ?`);
+    this.rowsById = db.prepare(`SELECT ${key} FROM deliveries WHERE id IN (SELECT value FROM json_each(?))`);
     this.newerExists = db.prepare(`SELECT 1 AS one FROM deliveries
       WHERE sink_id = ? AND record_seq = ? AND revision > ? AND state <> 'superseded' LIMIT 1`);
     this.olderQueued = db.prepare(`SELECT ${key} FROM deliveries
@@ -81,6 +83,7 @@ export class DeliveryStore {
     // No ORDER BY: it would turn the walk of the small partial index into a sort or a table scan.
     this.expiredInFlight = db.prepare(`SELECT ${key} FROM deliveries WHERE state = 'in_flight' AND lease_until <= ?`);
     this.allInFlight = db.prepare(`SELECT ${key} FROM deliveries WHERE state = 'in_flight'`);
+    this.anyExpired = db.prepare("SELECT 1 AS one FROM deliveries WHERE state = 'in_flight' AND lease_until <= ? LIMIT 1");
     this.attemptsOf = db.prepare(`SELECT delivery_id, attempt, from_state, to_state, at, duration_ms, error_code, error_class,
       message, actor FROM delivery_attempts WHERE delivery_id = ? ORDER BY id`);
     this.minDue = db.prepare("SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE sink_id = ? AND state = 'retry_wait'");
@@ -104,7 +107,13 @@ export class DeliveryStore {
     if (results.length > 0) this.completeTx(results, now);
   }
 
+  /**
+   * The delivery loop calls this before every claim; nearly always nothing has expired, so a
+   * read (the small in-flight index) decides first and the write transaction is taken only when
+   * there is something to recover (the transaction reads again: the read is only a shortcut).
+   */
   recover(now: string, all: boolean): number {
+    if (!all && this.anyExpired.get(now) === undefined) return 0;
     return this.recoverTx(now, all);
   }
 
@@ -142,26 +151,33 @@ export class DeliveryStore {
     return this.minDue.get(sinkId)?.t ?? undefined;
   }
 
+  /**
+   * One lease for the whole batch: the chosen rows move to in_flight in one checked UPDATE per
+   * state they come from (pending, retry_wait) with their audit rows in one INSERT
+   * (DeliveryTransitions.applyMany; the rows were read in this same IMMEDIATE transaction, so a
+   * row that did not move is a bug and rolls everything back). Each body is parsed once, here.
+   */
   private claimIn(o: ClaimOptions): DeliveryItem[] {
     const chosen = this.pickDue(o.sinkId, o.now, o.limit);
+    if (chosen.length === 0) return [];
     const lease = { until: new Date(Date.parse(o.now) + o.leaseMs).toISOString(), owner: o.owner };
-    return chosen.map((c) => {
-      const attempt = this.transitions.apply(c.id, c.state, 'in_flight', {
-        now: o.now, actor: GATEWAY_ACTOR, lease, message: `claimed by ${o.owner}`,
-      });
-      return {
-        deliveryId: c.id,
-        key: c.idempotency_key,
-        recordId: c.record_id,
-        entityType: c.entity_type,
-        schoolId: c.school_id,
-        revision: c.revision,
-        contentHash: c.content_hash,
-        status: c.status,
-        payload: bodyWithRevision(c.body, c.revision),
-        attempt,
-      };
-    });
+    const info = { now: o.now, actor: GATEWAY_ACTOR, lease, message: `claimed by ${o.owner}` };
+    const pending = chosen.filter((c) => c.state === 'pending');
+    const retry = pending.length === chosen.length ? [] : chosen.filter((c) => c.state === 'retry_wait');
+    this.transitions.applyMany('pending', 'in_flight', pending, info);
+    this.transitions.applyMany('retry_wait', 'in_flight', retry, info);
+    return chosen.map((c) => ({
+      deliveryId: c.id,
+      key: c.idempotency_key,
+      recordId: c.record_id,
+      entityType: c.entity_type,
+      schoolId: c.school_id,
+      revision: c.revision,
+      contentHash: c.content_hash,
+      status: c.status,
+      payload: bodyWithRevision(c.body, c.revision),
+      attempt: c.attempts + 1,
+    }));
   }
 
   /**
@@ -190,21 +206,33 @@ export class DeliveryStore {
     }
   }
 
+  /**
+   * A batch of outcomes: the rows are read in one statement, results for rows no longer in
+   * flight or for an older attempt are stale (the lease expired and the row was recovered, or it
+   * was already completed: the newer state wins) and dropped, and the rest move in one checked
+   * UPDATE per target state with their audit rows (DeliveryTransitions.applyMany).
+   */
   private completeIn(results: readonly DeliveryResult[], now: string): void {
+    const current = new Map(this.rowsById.all(JSON.stringify(results.map((r) => r.deliveryId))).map((r) => [r.id, r]));
+    const groups = new Map<DeliveryResult['to'], { rows: BatchRow[]; keys: KeyRow[] }>();
     for (const r of results) {
-      const row = this.byId.get(r.deliveryId);
-      // A result for a row no longer in flight is stale (its lease expired and it was recovered,
-      // or it was already completed): the newer state wins.
+      const row = current.get(r.deliveryId);
       if (row === undefined || row.state !== 'in_flight' || row.attempts !== r.attempt) continue;
-      this.transitions.apply(row.id, 'in_flight', r.to, {
-        now,
-        actor: GATEWAY_ACTOR,
-        durationMs: r.durationMs,
+      // A second result for the same row in one call finds it completed: stale, as one by one.
+      current.delete(r.deliveryId);
+      let g = groups.get(r.to);
+      if (!g) { g = { rows: [], keys: [] }; groups.set(r.to, g); }
+      g.rows.push({
+        id: row.id, attempts: row.attempts, durationMs: r.durationMs,
         ...(r.error !== undefined ? { error: r.error } : {}),
         ...(r.nextAttemptAt !== undefined ? { nextAttemptAt: r.nextAttemptAt } : {}),
         ...(r.remoteRef !== undefined ? { remoteRef: r.remoteRef } : {}),
       });
-      if (r.to === 'retry_wait') this.supersedeIfNewer(row, 'retry_wait', now, GATEWAY_ACTOR);
+      g.keys.push(row);
+    }
+    for (const [to, g] of groups) {
+      this.transitions.applyMany('in_flight', to, g.rows, { now, actor: GATEWAY_ACTOR });
+      if (to === 'retry_wait') for (const row of g.keys) this.supersedeIfNewer(row, 'retry_wait', now, GATEWAY_ACTOR);
     }
   }
 

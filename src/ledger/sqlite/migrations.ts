@@ -1,7 +1,10 @@
+import { EXPORTS_SQL } from './migrations-exports';
 import { EXTRACTS_SQL } from './migrations-extracts';
 import { FAMILIES_SQL } from './migrations-families';
+import { FGIS_SQL } from './migrations-fgis';
 import { SLA_SQL } from './migrations-sla';
 import { TRANSPORT_SQL } from './migrations-transport';
+import { TRANSPORT2_SQL } from './migrations-transport2';
 import { GatewayError } from '../../core/errors';
 import { mapSqliteError, type Db } from './connection';
 
@@ -256,6 +259,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'served to pull consumers', sql: V5_SQL },
   { version: 6, name: 'delivery transport ids and remote status', sql: TRANSPORT_SQL },
   { version: 7, name: 'paper extracts register', sql: EXTRACTS_SQL },
+  { version: 8, name: 'delivery remote detail', sql: TRANSPORT2_SQL },
+  { version: 9, name: 'export watermarks', sql: EXPORTS_SQL },
+  { version: 10, name: 'lookups by reference (ФГИС pull API)', sql: FGIS_SQL },
 ];
 
 const CREATE_MIGRATIONS_TABLE = `

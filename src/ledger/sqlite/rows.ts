@@ -114,9 +114,14 @@ function opt<K extends string, V>(key: K, value: V | null): { [P in K]?: V } {
   return (value === null ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-/** The stored body with the ledger-stamped revision. */
+/**
+ * The stored body with the ledger-stamped revision. The parsed object is fresh, so the revision
+ * is set on it rather than copied into another (same keys in the same order as a spread).
+ */
 export function bodyWithRevision(body: string, revision: number): Record<string, unknown> {
-  return { ...(JSON.parse(body) as Record<string, unknown>), revision };
+  const rec = JSON.parse(body) as Record<string, unknown>;
+  rec.revision = revision;
+  return rec;
 }
 
 export function toStoredRecord(r: RecordRow): StoredRecord {

@@ -1,9 +1,10 @@
 /**
  * The SLA engine's store in the ledger's SQLite file (tables of migration 3, migrations-sla.ts).
- * Reads `records`, `record_versions`, `deliveries` and `delivery_attempts` read-only; writes only
- * its own `sla_*` tables. Build it on `(ledger as SqliteLedger).database()` after `migrate()`.
+ * Reads `records`, `record_versions`, `deliveries` and `delivery_attempts`, `served` (migration 5:
+ * what the ФГИС pull API served) and `paper_extracts` / `paper_extract_records` (migration 7: the
+ * weekly paper extracts register) read-only; writes only its own `sla_*` tables. Build it on `(ledger as SqliteLedger).database()` after `migrate()`.
  *
- * One file for the whole store (about 400 lines): the statements share row mappers and the
+ * One file for the whole store (about 450 lines): the statements share row mappers and the
  * transaction helpers, and splitting obligations from alerts would only scatter the SQL.
  */
 import type Database from 'better-sqlite3';
@@ -130,17 +131,64 @@ export class SqliteSlaStore implements SlaStore {
       if (items.length === 0 || sinkIds.length === 0) return out;
       const floors = new Map(items.map((i) => [i.recordId, i.fromRevision]));
       const seqs = this.q.get<{ seq: number; id: string }>('SELECT seq, id FROM records WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify([...floors.keys()]));
-      // Per sink and record: the (sink_id, record_seq, revision) index answers each probe.
-      const first = this.q.get<{ at: string | null }>(`SELECT MIN(delivered_at) AS at FROM deliveries
+      // Per sink and record: the (sink_id, record_seq, revision) index answers each probe. The
+      // destination's SendingTimestamp (migration 6) may carry an offset (+03:00), so the earliest
+      // is taken by instant in code, not by string order in SQL.
+      const acknowledged = this.q.get<{ at: string }>(`SELECT COALESCE(sending_timestamp, delivered_at) AS at FROM deliveries
         WHERE sink_id = ? AND record_seq = ? AND revision >= ? AND delivered_at IS NOT NULL`);
       for (const { seq, id } of seqs) {
         for (const sink of sinkIds) {
-          const at = first.get(sink, seq, floors.get(id) ?? 0)?.at ?? null;
-          const known = out.get(id);
-          if (at !== null && (known === undefined || at < known)) out.set(id, at);
+          for (const { at } of acknowledged.all(sink, seq, floors.get(id) ?? 0)) keepEarliest(out, id, at);
         }
       }
       return out;
+    });
+  }
+
+  firstServed(items: ReadonlyArray<{ recordId: string; fromRevision: number }>): Promise<Map<string, string>> {
+    return guard(() => {
+      const out = new Map<string, string>();
+      // served_record (record_id, served_at) answers each probe; any pull consumer counts.
+      const first = this.q.get<{ at: string | null }>('SELECT MIN(served_at) AS at FROM served WHERE record_id = ? AND revision >= ?');
+      for (const i of items) {
+        const at = first.get(i.recordId, i.fromRevision)?.at ?? null;
+        if (at !== null) keepEarliest(out, i.recordId, at);
+      }
+      return out;
+    });
+  }
+
+  firstHandedOver(items: ReadonlyArray<{ recordId: string; fromRevision: number }>): Promise<Map<string, string>> {
+    return guard(() => {
+      const out = new Map<string, string>();
+      const first = this.q.get<{ at: string | null }>(`SELECT MIN(e.handed_over_at) AS at FROM paper_extract_records x
+        JOIN paper_extracts e ON e.id = x.extract_id WHERE x.record_id = ? AND x.revision >= ? AND e.handed_over_at IS NOT NULL`);
+      for (const i of items) {
+        const at = first.get(i.recordId, i.fromRevision)?.at ?? null;
+        if (at !== null) keepEarliest(out, i.recordId, at);
+      }
+      return out;
+    });
+  }
+
+  servedSinceJudged(slackMs: number, afterRecordId: string, limit: number): Promise<string[]> {
+    return guard(() => {
+      // Open rows come from the two partial indexes (waiting rows carry next_check_at; at-risk and
+      // breached rows are in sla_obligations_open), so this never scans the judged history; the
+      // unary + keeps the planner from walking the primary key for the record-id cursor instead.
+      const slack = `-${Math.max(0, Math.round(slackMs / 1000))} seconds`;
+      return this.q.get<{ record_id: string }>(`WITH open AS (
+          SELECT record_id, MIN(evaluated_at) AS judged FROM (
+            SELECT record_id, evaluated_at FROM sla_obligations WHERE next_check_at IS NOT NULL AND state IN ('pending', 'at_risk') AND gateway_status IS NOT NULL
+            UNION ALL
+            SELECT record_id, evaluated_at FROM sla_obligations WHERE state IN ('at_risk', 'breached') AND gateway_status IS NOT NULL
+          ) WHERE +record_id > ? GROUP BY record_id
+        )
+        SELECT o.record_id FROM open o
+        WHERE EXISTS (SELECT 1 FROM served s WHERE s.record_id = o.record_id AND s.served_at > strftime('%Y-%m-%dT%H:%M:%fZ', o.judged, ?))
+           OR EXISTS (SELECT 1 FROM paper_extract_records x JOIN paper_extracts e ON e.id = x.extract_id
+                      WHERE x.record_id = o.record_id AND e.handed_over_at > strftime('%Y-%m-%dT%H:%M:%fZ', o.judged, ?))
+        ORDER BY o.record_id LIMIT ?`).all(afterRecordId, slack, slack, limit).map((r) => r.record_id);
     });
   }
 
@@ -308,7 +356,7 @@ export class SqliteSlaStore implements SlaStore {
     return guard(() => this.db.transaction(() => {
       const open = this.q.get<{ id: number }>('SELECT id FROM sla_access_requests WHERE school_id = ? AND family_ref = ? AND issued_at IS NULL').get(i.schoolId, i.familyRef);
       if (open !== undefined) {
-        throw new GatewayError('GW_API_BAD_REQUEST', `School ${i.schoolId} already has open access-code request ${open.id} for this family reference.`, {
+        throw new GatewayError('GW_ACCESS_CODE_CONFLICT', `School ${i.schoolId} already has open access-code request ${open.id} for this family reference.`, {
           issues: [{ path: '/body/familyRef', message: `an open request (${open.id}) exists; issue it before registering another` }],
         });
       }
@@ -324,7 +372,7 @@ export class SqliteSlaStore implements SlaStore {
       const row = this.accessRow(id);
       if (row === undefined) throw new GatewayError('GW_API_NOT_FOUND', `Access-code request ${id} does not exist.`);
       if (row.issuedAt !== undefined) {
-        throw new GatewayError('GW_API_BAD_REQUEST', `Access-code request ${id} was already issued.`, { issues: [{ path: '/params/id', message: 'already issued' }] });
+        throw new GatewayError('GW_ACCESS_CODE_CONFLICT', `Access-code request ${id} was already issued.`, { issues: [{ path: '/params/id', message: `already issued at ${row.issuedAt}` }] });
       }
       this.q.get('UPDATE sla_access_requests SET issued_at = ?, issued_by = ?, updated_at = ? WHERE id = ?').run(issuedAt, issuedBy, now, id);
       return this.accessRow(id) as AccessCodeRequestRow;
@@ -351,6 +399,14 @@ export class SqliteSlaStore implements SlaStore {
     const r = this.q.get<AccessDbRow>('SELECT * FROM sla_access_requests WHERE id = ?').get(id);
     return r === undefined ? undefined : fromAccessRow(r);
   }
+}
+
+/** Keeps the earliest instant per key, as a UTC ISO string (inputs may carry an offset). */
+function keepEarliest(out: Map<string, string>, key: string, at: string): void {
+  const t = Date.parse(at);
+  if (Number.isNaN(t)) return;
+  const known = out.get(key);
+  if (known === undefined || t < Date.parse(known)) out.set(key, new Date(t).toISOString());
 }
 
 function toDbRow(r: SlaObligationRow): unknown[] {

@@ -2,10 +2,11 @@ import type { DeliveryItem } from '../../core/adapter';
 import type { Cursor } from '../../core/cursor';
 import { GatewayError } from '../../core/errors';
 import type {
-  CursorRow, DeliveryAttempt, DeliveryFilter, DeliveryResult, DeliveryView, HoldPolicy, HoldState, HoldView, IngestBatch, IngestResult,
+  CursorRow, DeliveryAttempt, ExportWatermark, DeliveryFilter, DeliveryResult, DeliveryView, FieldQuery, HoldPolicy, HoldState, HoldView, IngestBatch, IngestResult,
   Ledger, LedgerStats, QuarantineEntry, QuarantineFilter, RecordFilter, RecordVersion, RunSummary, ServedBatch, ServedRow, SettleResult, StoredRecord,
 } from '../../core/ledger';
 import type { EntityType } from '../../core/records';
+import type { DeliveryTransport } from '../../core/transport';
 import { guard, openDatabase, StatementCache, type Db, type SqliteConnectionOptions } from './connection';
 import { LedgerCounters } from './counters';
 import { DeliveryStore } from './deliveries';
@@ -13,8 +14,11 @@ import { HoldStore } from './holds';
 import { ServedStore } from './served';
 import { IngestWriter } from './ingest';
 import { LedgerLookups } from './lookups';
+import { FieldLookups } from './field-lookups';
+import { SELECT_EXPORT_WATERMARK, UPSERT_EXPORT_WATERMARK, type ExportWatermarkRow } from './migrations-exports';
 import { appliedVersion, applyMigrations, latestVersion, MIGRATIONS, type Migration } from './migrations';
 import { DeliveryTransitions } from './transitions';
+import { SqliteDeliveryTransport } from './transport';
 import { ledgerStats, verifyLedger } from './verify';
 
 export interface SqliteLedgerOptions extends SqliteConnectionOptions {
@@ -29,6 +33,7 @@ interface Parts {
   holds: HoldStore;
   deliveries: DeliveryStore;
   lookups: LedgerLookups;
+  fields: FieldLookups;
   adhoc: StatementCache;
 }
 
@@ -40,6 +45,7 @@ export class SqliteLedger implements Ledger {
   private readonly db: Db;
   private readonly migrations: readonly Migration[];
   private parts: Parts | undefined;
+  private transportStore: SqliteDeliveryTransport | undefined;
 
   constructor(opts: SqliteLedgerOptions) {
     this.db = openDatabase(opts);
@@ -93,7 +99,17 @@ export class SqliteLedger implements Ledger {
   }
 
   findByExternalId(entityType: EntityType, idType: string, value: string): Promise<StoredRecord[]> {
-    return this.with((p) => p.lookups.findByExternalId(entityType, idType, value));
+    // Persons through the index of migration 11; other kinds (and older schemas) by scan.
+    return this.with((p) => (entityType === 'person' ? p.fields.personsByExternalId(idType, value) : false)
+      || p.lookups.findByExternalId(entityType, idType, value));
+  }
+
+  findRecords(q: FieldQuery): Promise<StoredRecord[]> {
+    return this.with((p) => p.fields.find(q));
+  }
+
+  currentRevisions(ids: readonly string[]): Promise<Map<string, number>> {
+    return this.with((p) => p.fields.currentRevisions(ids));
   }
 
   recordServed(served: ServedBatch): Promise<number> {
@@ -156,6 +172,25 @@ export class SqliteLedger implements Ledger {
 
   nextDueAt(sinkId: string): Promise<string | undefined> {
     return this.with((p) => p.deliveries.nextDueAt(sinkId));
+  }
+
+  /** Transport state of deliveries (src/ledger/sqlite/transport.ts); statements are prepared on first use. */
+  transport(): DeliveryTransport {
+    this.transportStore ??= new SqliteDeliveryTransport(this.db);
+    return this.transportStore;
+  }
+
+  getExportWatermark(schoolId: string, destination: string): Promise<ExportWatermark | undefined> {
+    return this.with((p) => {
+      const r = p.adhoc.get<ExportWatermarkRow>(SELECT_EXPORT_WATERMARK).get(schoolId, destination);
+      return r === undefined ? undefined : {
+        schoolId: r.school_id, destination: r.destination, revision: r.revision, mode: r.mode, lastPackage: r.last_package, updatedAt: r.updated_at,
+      };
+    });
+  }
+
+  setExportWatermark(w: ExportWatermark): Promise<void> {
+    return this.with((p) => { p.adhoc.get(UPSERT_EXPORT_WATERMARK).run({ ...w }); });
   }
 
   listQuarantine(filter: QuarantineFilter): Promise<QuarantineEntry[]> {
@@ -224,6 +259,7 @@ export class SqliteLedger implements Ledger {
       holds: new HoldStore(this.db, counters, ingest),
       deliveries,
       lookups: new LedgerLookups(this.db),
+      fields: new FieldLookups(this.db),
       adhoc: new StatementCache(this.db),
     };
     return this.parts;
