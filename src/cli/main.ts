@@ -13,6 +13,7 @@ import { registerConsentCommands } from './consent';
 import { registerExportCommands } from './export';
 import { registerSlaReportCommands } from './report';
 import { registerFamiliesPrint } from './families-print';
+import { checkSlaConfig } from '../sla/runtime';
 import { runCommand } from './run';
 import { simulateCommand } from './simulate';
 
@@ -79,9 +80,13 @@ program.command('validate-config')
     const g = globals();
     try {
       const cfg = readValidatedConfig(g.config);
+      // Regulation profiles, calendars and per-school SLA settings are data too: check them here
+      // rather than at start-up.
+      const sla = checkSlaConfig(cfg);
       const summary = {
         ok: true, config: g.config, schools: cfg.schools.map((s) => ({ id: s.id, sources: s.sources.map((x) => `${x.id} (${x.adapter})`), sinks: s.sinks })),
         sinks: cfg.sinks.map((s) => `${s.id} (${s.adapter})`),
+        ...(sla ? { sla } : {}),
       };
       if (g.json) printJson(summary);
       else process.stdout.write(`${g.config}: valid (${cfg.schools.length} school(s), ${cfg.sinks.length} sink(s))\n`);

@@ -14,4 +14,4 @@ export { planAlerts, alertPayload, levelOf, type AlertScope, type AlertPlan } fr
 export { AlertDispatcher, smtpMailer, type Mailer, type MailMessage } from './notify';
 export { computeSlaReport, buildSlaReport, renderSlaReport, slaReportCsv, formatLateness, type SlaReportData, type SlaReportFormat } from './report';
 export { AccessCodeService, FAMILY_REF_PATTERN, type AccessCodeView, type AccessCodeStatus } from './access-codes';
-export { SlaRuntime, SLA_LOCK, type SlaRuntimeDeps, type TickResult } from './runtime';
+export { SlaRuntime, SLA_LOCK, checkSlaConfig, type SlaRuntimeDeps, type TickResult } from './runtime';

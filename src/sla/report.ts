@@ -21,6 +21,11 @@ export interface SlaReportMeta {
   generatedAt: string;
   /** The school's obligations (key, Russian title, regulation title), in display order. */
   obligations: ReadonlyArray<{ key: string; title: string; profileTitle: string }>;
+  /**
+   * Service-level requirements of the school's profiles that are not per-record deadlines
+   * (moscow-2017: access around the clock). Listed in the report; not measured per record.
+   */
+  availability?: ReadonlyArray<{ key: string; title: string; schedule: '24x7' | 'working_hours'; profileTitle: string }>;
 }
 
 export interface SlaGroupStats {
@@ -228,6 +233,23 @@ function lateTable(data: SlaReportData): ReportTable {
   };
 }
 
+const SCHEDULE: Record<'24x7' | 'working_hours', string> = { '24x7': 'круглосуточно, без выходных', working_hours: 'в рабочее время' };
+
+/** The profiles' availability requirements (not per-record deadlines), when there are any. */
+function availabilitySection(meta: SlaReportMeta): ReportDoc['sections'] {
+  const list = meta.availability ?? [];
+  if (list.length === 0) return [];
+  return [{
+    heading: 'Требования к доступности',
+    paragraphs: ['Эти требования регламентов не относятся к отдельным записям и в таблицах ниже не учитываются: '
+      + 'шлюз доставляет записи и отвечает на запросы в любое время суток, а доступность портала или дневника для семей контролирует его оператор.'],
+    table: {
+      columns: [{ key: 'key', title: 'Код', width: 1.6 }, { key: 'title', title: 'Требование', width: 3 }, { key: 'schedule', title: 'Режим', width: 1 }, { key: 'profile', title: 'Регламент', width: 2 }],
+      rows: list.map((a) => ({ key: a.key, title: a.title, schedule: SCHEDULE[a.schedule], profile: a.profileTitle })),
+    },
+  }];
+}
+
 /** The report as a document, in Russian. */
 export function buildSlaReport(data: SlaReportData): ReportDoc {
   const { meta } = data;
@@ -247,6 +269,7 @@ export function buildSlaReport(data: SlaReportData): ReportDoc {
           rows: meta.obligations.map((o) => ({ key: o.key, title: o.title, profile: o.profileTitle })),
         },
       },
+      ...availabilitySection(meta),
       { heading: 'По обязательствам', table: { columns: [obligationCol, ...STAT_COLUMNS], rows: data.summary.map((s) => ({ obligation: s.obligation, ...statCells(s) })), empty: 'Нет записей за период' } },
       {
         heading: 'По классам',

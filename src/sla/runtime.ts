@@ -54,6 +54,26 @@ export interface SlaRuntimeDeps {
 
 export interface TickResult extends EvaluationSummary { dispatched: DispatchResult; skipped?: 'locked' }
 
+/**
+ * What `validate-config` checks of the SLA blocks, without a ledger: `gateway.sla`, the regulation
+ * profiles (config/regulations and every `gateway.sla.regulationDirs` folder, so a school's own
+ * profile is checked too), the production calendars, and every school's settings (profiles it
+ * names, overrides, calendar region, office hours, deliveredVia). Throws GW_CONFIG_INVALID with
+ * every problem, as the gateway would at start-up; undefined when no school has an `sla` block.
+ */
+export function checkSlaConfig(config: SlaConfigSource, deps: { profiles?: ProfileSet; calendars?: CalendarSet } = {}): { schools: string[]; profiles: string[]; calendarYears: number[] } | undefined {
+  const settings = readGatewaySlaSettings(config);
+  if (schoolSlaBlocks(config).length === 0) return undefined;
+  const profiles = deps.profiles ?? loadRegulationProfiles([defaultRegulationDir(), ...settings.regulationDirs]);
+  const calendars = deps.calendars ?? loadCalendarSet();
+  const schools = buildSlaSchools(config, settings, { profiles, calendars });
+  return {
+    schools: schools.map((s) => s.schoolId),
+    profiles: [...new Set(schools.flatMap((s) => s.sla.profileIds))].sort(),
+    calendarYears: [...new Set(schools.flatMap((s) => s.sla.calendar.coveredYears()))].sort((a, b) => a - b),
+  };
+}
+
 export class SlaRuntime {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<TickResult> | undefined;
@@ -174,6 +194,7 @@ export class SlaRuntime {
     return computeSlaReport({ cells, lateValues, lateRows, lateTotal }, {
       school: { id: schoolId, name: school.name, timeZone: school.sla.timeZone }, from, to, generatedAt: this.deps.now().toISOString(),
       obligations: school.sla.obligations.map((o) => ({ key: o.key, title: o.title, profileTitle: this.profiles.get(o.profileId).title })),
+      availability: school.sla.availability.map((a) => ({ key: a.key, title: a.title, schedule: a.schedule, profileTitle: this.profiles.get(a.profileId).title })),
     });
   }
 }

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { openLedger } from '../../src/ledger';
 import { runCli } from '../support/cli-process';
 import { tmpDir } from '../support/harness';
+import { repoRoot } from '../fixtures/sla/builders';
 import { dataset, expected, replaySchoolYear } from '../fixtures/sla/school-year/replay';
 
 describe('CLI: report sla and access-codes (child process)', function () {
@@ -69,6 +70,8 @@ describe('CLI: report sla and access-codes (child process)', function () {
     assert.match(text, /Соблюдение сроков ведения электронного дневника/);
     assert.match(text, /Записи с опозданием и невыполненные/);
     assert.match(text, /2 д 9 ч 30 мин/);
+    assert.match(text, /Требования к доступности/, 'moscow-2017 availability: access around the clock');
+    assert.match(text, /Доступ к электронному дневнику круглосуточно/);
   });
 
   it('usage errors exit 2: a bad window, an unknown school, an unknown format', async () => {
@@ -107,5 +110,41 @@ describe('CLI: report sla and access-codes (child process)', function () {
     const name = await runCli(['-c', config, 'access-codes', 'register', '--school', exp.kamensk.schoolId, '--family', 'Иванова']);
     assert.equal(name.code, 2);
     assert.match(name.stderr, /--family|familyRef/);
+  });
+
+  it('a school\'s own profile (config/regulations/README.md «Writing your own») from gateway.sla.regulationDirs: the report judges by it; without the folder it is a config error', async () => {
+    // A copy of the ledger, so that judging the Moscow school by another profile leaves the other tests' rows alone.
+    const own = path.join(dir, 'own.sqlite');
+    for (const ext of ['', '-wal', '-shm']) if (fs.existsSync(file + ext)) fs.copyFileSync(file + ext, own + ext);
+    const block = (regulationDirs: string[]): string => {
+      const f = path.join(dir, `own-${regulationDirs.length}.json`);
+      fs.writeFileSync(f, JSON.stringify({
+        gateway: { ledger: { path: own }, admin: { enabled: false, port: 0 }, sla: { regulationDirs } },
+        sinks: [{ id: 'portal', adapter: 'rest-portal-sink', config: { baseUrl: 'http://127.0.0.1:9/', token: '${PORTAL_TOKEN}' } }],
+        schools: [{ id: exp.moscow.schoolId, name: 'МАОУ «Гимназия № 5»', timezone: exp.moscow.timeZone, sinks: ['portal'], sla: { profiles: ['gymnasium-5-2025'] } }],
+      }));
+      return f;
+    };
+    const withDir = block([path.join(repoRoot(), 'test', 'fixtures', 'sla', 'regulations', 'custom')]);
+    const r = await runCli(['-c', withDir, 'report', 'sla', '--school', exp.moscow.schoolId, '--from', from, '--to', to, '--format', 'csv']);
+    assert.equal(r.code, 0, r.stderr);
+    // Hand-checked against dataset.json: 1 working day after the lesson, the working Saturday 01.11.2025 and the New Year holidays counted;
+    // absences must be visible by 12:00 the day after the lesson (none of them was delivered).
+    assert.match(r.stdout, /\r\nШкола;;;gymnasium-5-2025\/marks-next-working-day;8;2;6;6;0;0;0;0;/);
+    assert.match(r.stdout, /\r\nШкола;;;gymnasium-5-2025\/absences-by-noon;4;0;0;0;0;4;0;0;/);
+    assert.match(r.stdout, /\r\n5А;Русский язык;31\.10\.2025;gymnasium-5-2025\/marks-next-working-day;01\.11\.2025 до 24:00;05\.11\.2025 15:00;3 д 15 ч;журнал;/);
+    assert.match(r.stdout, /\r\n7Б;Русский язык;30\.12\.2025;gymnasium-5-2025\/marks-next-working-day;12\.01\.2026 до 24:00;13\.01\.2026 08:00;8 ч;журнал;/);
+    assert.match(r.stdout, /\r\n5А;Русский язык;31\.10\.2025;gymnasium-5-2025\/absences-by-noon;01\.11\.2025 12:00;не выполнено;/);
+    // Without the folder the profile is unknown: a configuration error, not a report without it.
+    const without = await runCli(['-c', block([]), 'report', 'sla', '--school', exp.moscow.schoolId, '--from', from, '--to', to, '--format', 'json']);
+    assert.equal(without.code, 2, without.stdout);
+    assert.match(without.stderr, /GW_CONFIG_INVALID[\s\S]*unknown regulation profile gymnasium-5-2025/);
+    // validate-config checks the profiles, calendars and SLA settings too, without a ledger.
+    const bad = await runCli(['-c', block([]), 'validate-config']);
+    assert.equal(bad.code, 2, bad.stdout);
+    assert.match(bad.stderr, /GW_CONFIG_INVALID[\s\S]*unknown regulation profile gymnasium-5-2025/);
+    const good = await runCli(['-c', withDir, 'validate-config', '--json']);
+    assert.equal(good.code, 0, good.stderr);
+    assert.deepEqual((JSON.parse(good.stdout) as { sla?: { profiles: string[] } }).sla?.profiles, ['gymnasium-5-2025']);
   });
 });

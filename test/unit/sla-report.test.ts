@@ -84,4 +84,15 @@ describe('sla report: statistics and the late list', () => {
     }
     assert.deepEqual((await renderSlaReport(data, 'pdf')).body, pdf.body, 'the same input gives the same bytes');
   });
+
+  it('lists the profiles\' availability requirements (moscow-2017: around the clock) as not measured per record, only when there are any', async () => {
+    const html = (await renderSlaReport(data, 'html')).body.toString('utf8');
+    assert.ok(!html.includes('Требования к доступности'), 'no section without requirements');
+    const withAccess = computeSlaReport(ROWS, { ...META, availability: [{ key: 'moscow-2017/around-the-clock', title: 'Доступ к электронному дневнику круглосуточно', schedule: '24x7', profileTitle: 'Москва, 2017' }] });
+    const html2 = (await renderSlaReport(withAccess, 'html')).body.toString('utf8');
+    assert.match(html2, /Требования к доступности/);
+    assert.match(html2, /в таблицах ниже не учитываются/);
+    assert.match(html2, /moscow-2017\/around-the-clock[\s\S]*Доступ к электронному дневнику круглосуточно[\s\S]*круглосуточно, без выходных[\s\S]*Москва, 2017/);
+    assert.ok(html2.indexOf('Требования к доступности') < html2.indexOf('По обязательствам'), 'right after the obligations');
+  });
 });
