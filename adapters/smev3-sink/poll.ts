@@ -14,7 +14,9 @@
  *
  * Statuses only move forward (STATUS_RANK): a late `requestIsAcceptedBySmev` never overwrites
  * a record's final `accepted`. A refusal (`rejected`: RequestRejected, requestIsRejectedBySmev,
- * a record the provider refused) is logged at warn with school, record and reason codes.
+ * a record the provider refused) is logged at warn with school, record and reason codes, and
+ * moves a delivered delivery to `rejected` (ledger transition with an audit row), where an
+ * operator replay picks it up; the replayed push sends it under a new MessageID.
  */
 import type { SinkPollSummary } from '../../src/core/adapter';
 import type { Logger } from '../../src/core/logger';
@@ -36,6 +38,17 @@ export const STATUS_RANK: Readonly<Record<Smev3RemoteStatus, number>> = {
   doesNotExist: 0, requestIsQueued: 1, requestIsAcceptedBySmev: 2, underProcessing: 3, responseIsAcceptedBySmev: 4,
   responseIsDelivered: 5, accepted: 6, duplicate: 6, cancelled: 7, requestIsRejectedBySmev: 8, rejected: 8,
 };
+
+/**
+ * Remote statuses that mean the destination refused the delivery after it took the message:
+ * the ledger moves a delivered delivery to `rejected` (replayable), and a push of a replayed
+ * delivery sends it again under a new MessageID (push.ts).
+ */
+export const REFUSED_STATUSES: readonly Smev3RemoteStatus[] = ['rejected', 'requestIsRejectedBySmev'];
+
+export function isRefusal(status: string | undefined): boolean {
+  return status !== undefined && (REFUSED_STATUSES as readonly string[]).includes(status);
+}
 
 /** Statuses of a message still waiting for its answer (GetStatus is read for these after `statusAfterMinutes`). */
 export const OPEN_STATUSES: readonly Smev3RemoteStatus[] = ['requestIsQueued', 'requestIsAcceptedBySmev', 'underProcessing', 'responseIsAcceptedBySmev'];
@@ -101,7 +114,8 @@ export async function pollOnce(d: PollDeps): Promise<SinkPollSummary> {
         d.log.warn('smev3: СМЭВ does not know a message it took', { messageId, deliveryId: row.deliveryId, schoolId: row.schoolId, recordId: row.recordId });
       }
       if (rank(v.status) <= rank(row.remoteStatus)) continue;
-      updates.push({ deliveryId: row.deliveryId, status: v.status, ...(v.detail ? { detail: v.detail } : {}) });
+      const refused = isRefusal(v.status);
+      updates.push({ deliveryId: row.deliveryId, status: v.status, ...(v.detail ? { detail: v.detail } : {}), ...(refused ? { refused } : {}) });
       if (v.status === 'rejected') {
         sum.rejected++;
         d.log.warn('smev3: delivery refused after СМЭВ took it', {
@@ -109,7 +123,10 @@ export async function pollOnce(d: PollDeps): Promise<SinkPollSummary> {
         });
       }
     }
-    if (updates.length > 0) await t.setRemoteStatus(updates, d.now().toISOString());
+    if (updates.length > 0) {
+      const moved = await t.setRemoteStatus(updates, d.now().toISOString());
+      if (moved > 0) d.log.warn('smev3: refused deliveries moved to rejected (replay sends them again under a new MessageID)', { messageId, moved, source });
+    }
     sum.updated += updates.length;
   };
 

@@ -3,6 +3,9 @@
  *
  * 1. Keys СМЭВ already holds (ledger transport state, then memory) are delivered without a send;
  *    messages whose outcome was unknown are resent verbatim first (same MessageID, same bytes).
+ *    A delivery whose message was taken and then refused (remote status `rejected`) is sent
+ *    again only on an operator replay (attempt 1), as a new message under a renewed MessageID;
+ *    on any other attempt it is rejected (GW_SINK_REJECTED) with the refusal's reason.
  * 2. Each record is mapped to diary-exchange XML and validated against the XSD; a record that
  *    does not fit is rejected on its own (invalid_data) and never sent.
  * 3. Records whose delivery already carries a MessageID in the ledger (a send whose answer was
@@ -28,6 +31,7 @@ import type { Smev3Client, OutgoingMessage, PreparedMessage, SendResult } from '
 import { DiaryMappingError, batchRequestAttachmentXml, batchRequestXml, recordXml, recordsDocumentXml } from './diary-xml';
 import type { MessageMemory, SettledKey } from './memory';
 import { anchorTime, deriveMessageId, messageSeed } from './message-id';
+import { isRefusal } from './poll';
 import type { ResolvedSmev3Config } from './spec';
 import type { Smev3Xml } from './xsd';
 
@@ -129,10 +133,27 @@ export async function pushBatch(d: PushDeps, batch: readonly DeliveryItem[]): Pr
     failed(items, error);
   };
 
-  // 1. Settled keys (ledger, then memory), then verbatim resends of messages in doubt.
+  // 1. Refused messages (an operator replay goes out fresh), settled keys (ledger, then
+  //    memory), then verbatim resends of messages in doubt.
   let todo: DeliveryItem[] = [];
+  /** Deliveries whose earlier message СМЭВ or the provider refused, replayed: a new MessageID. */
+  const replayed = new Set<number>();
   for (const item of batch) {
     const st = states.get(item.deliveryId);
+    if (st?.transportId !== undefined && isRefusal(st.remoteStatus)) {
+      // Its message was taken and refused: resending under that id would only get
+      // MessageIsAlreadySent. Attempt 1 with a transport id means an operator replay (a replay
+      // resets the attempts; ids are written only by a push): it goes as a new message. Any
+      // other attempt is a retry of a delivery refused meanwhile: rejected, for the operator.
+      states.delete(item.deliveryId);
+      if (item.attempt === 1) {
+        replayed.add(item.deliveryId);
+        todo.push(item);
+      } else {
+        reject(item, `was refused after СМЭВ took message ${st.transportId}`, [{ path: '', message: st.remoteDetail ?? st.remoteStatus ?? 'rejected' }]);
+      }
+      continue;
+    }
     if (st && isSettled(st) && st.transportId) {
       delivered([item], {
         messageId: st.transportId, ...(st.sendingTimestamp ? { sendingTimestamp: st.sendingTimestamp } : {}),
@@ -144,8 +165,10 @@ export async function pushBatch(d: PushDeps, batch: readonly DeliveryItem[]): Pr
     if (s) delivered([item], s, true);
     else todo.push(item);
   }
-  for (const p of d.memory.pendingFor(todo.map((i) => i.key), nowMs())) {
-    const inBatch = todo.filter((i) => p.keys.includes(i.key));
+  // A replayed refusal never goes out under an old message, not even one still in memory.
+  const resendable = todo.filter((i) => !replayed.has(i.deliveryId));
+  for (const p of d.memory.pendingFor(resendable.map((i) => i.key), nowMs())) {
+    const inBatch = resendable.filter((i) => p.keys.includes(i.key));
     if (stop) { failed(inBatch, stop); continue; }
     stats.resent++;
     try {
@@ -188,26 +211,32 @@ export async function pushBatch(d: PushDeps, batch: readonly DeliveryItem[]): Pr
   valid.sort((a, b) => Buffer.compare(Buffer.from(a.item.key, 'utf8'), Buffer.from(b.item.key, 'utf8')));
   const inDoubt = new Map<string, Rec[]>();
   const fresh: Rec[] = [];
+  const again: Rec[] = [];
   for (const r of valid) {
+    if (replayed.has(r.item.deliveryId)) { again.push(r); continue; }
     const id = states.get(r.item.deliveryId)?.transportId;
     if (id === undefined) { fresh.push(r); continue; }
     const group = inDoubt.get(id) ?? [];
     group.push(r);
     inDoubt.set(id, group);
   }
-  const chunks: Rec[][] = [];
-  let cur: Rec[] = [];
-  let size = 0;
-  for (const r of fresh) {
-    if (cur.length > 0 && (cur.length >= d.config.maxRecordsPerMessage || size + r.bytes > d.config.maxAttachmentBytes)) {
-      chunks.push(cur);
-      cur = [];
-      size = 0;
+  const cut = (recs: readonly Rec[]): Rec[][] => {
+    const out: Rec[][] = [];
+    let cur: Rec[] = [];
+    let size = 0;
+    for (const r of recs) {
+      if (cur.length > 0 && (cur.length >= d.config.maxRecordsPerMessage || size + r.bytes > d.config.maxAttachmentBytes)) {
+        out.push(cur);
+        cur = [];
+        size = 0;
+      }
+      cur.push(r);
+      size += r.bytes;
     }
-    cur.push(r);
-    size += r.bytes;
-  }
-  if (cur.length > 0) chunks.push(cur);
+    if (cur.length > 0) out.push(cur);
+    return out;
+  };
+  const chunks = cut(fresh);
 
   const build = (chunk: readonly Rec[], seed: string, messageId: string): OutgoingMessage => {
     const batchId = seed.slice(0, 32);
@@ -280,6 +309,9 @@ export async function pushBatch(d: PushDeps, batch: readonly DeliveryItem[]): Pr
   };
   for (const [id, group] of inDoubt) await sendChunk(group, { inDoubtId: id });
   for (const chunk of chunks) await sendChunk(chunk);
+  // Replayed after a refusal: the id derived from the same keys and anchor may be the refused
+  // message's own, so these messages take a renewed one (anchored now).
+  for (const chunk of cut(again)) await sendChunk(chunk, { renewed: true });
 
   const outcomes = batch.map((i): DeliveryOutcome => out.get(i.deliveryId)
     ?? { deliveryId: i.deliveryId, status: 'failed', error: new GatewayError('GW_INTERNAL', `smev3 sink produced no outcome for delivery ${i.deliveryId}`) });

@@ -1,7 +1,7 @@
 /**
  * The delivery state machine (pg-boss style: a small persisted enum, the policy on each row).
  *
- *   pending ─claim─▶ in_flight ─ok─▶ delivered
+ *   pending ─claim─▶ in_flight ─ok─▶ delivered ─destination refused it later─▶ rejected
  *                       │  └─item rejected─▶ rejected
  *                       └─failed─▶ retry_wait ─due─▶ in_flight … ─attempts exhausted─▶ dead
  *   pending | retry_wait ─newer version queued─▶ superseded
@@ -17,7 +17,10 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<DeliveryState, readonly Delive
   pending: ['in_flight', 'superseded'],
   in_flight: ['delivered', 'retry_wait', 'dead', 'rejected'],
   retry_wait: ['in_flight', 'superseded', 'dead'],
-  delivered: [],
+  // Only the destination's own later refusal (a СМЭВ RequestRejected / requestIsRejectedBySmev
+  // or a provider's per-record refusal read by the sink poller) leaves `delivered`, so the
+  // operator sees it as a dead letter and can replay it.
+  delivered: ['rejected'],
   dead: ['pending', 'superseded'],
   rejected: ['pending', 'superseded'],
   superseded: [],
@@ -27,6 +30,7 @@ export function canTransition(from: DeliveryState, to: DeliveryState): boolean {
   return ALLOWED_TRANSITIONS[from].includes(to);
 }
 
+/** States the delivery loop never leaves (`delivered` is left only by a later remote refusal). */
 export const TERMINAL_STATES: readonly DeliveryState[] = ['delivered', 'superseded'];
 /** States an operator may replay. */
 export const REPLAYABLE_STATES: readonly DeliveryState[] = ['dead', 'rejected'];

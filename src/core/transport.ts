@@ -65,6 +65,14 @@ export interface RemoteStatusUpdate {
   deliveryId: number;
   status: string;
   detail?: string;
+  /**
+   * The destination refused this delivery after it took the message (e.g. СМЭВ RequestRejected,
+   * requestIsRejectedBySmev, a provider's per-record refusal). A `delivered` delivery then moves
+   * to `rejected` in the same transaction (checked transition, one audit row with the detail),
+   * so it shows as a dead letter and an operator replay sends it again as a new message.
+   * Deliveries in any other state only get the status.
+   */
+  refused?: boolean;
 }
 
 /**
@@ -83,8 +91,12 @@ export interface SinkTransport {
   lookup(deliveryIds: readonly number[]): Promise<Map<number, DeliveryTransportState>>;
   /** Deliveries carrying `transportId`, oldest first. */
   byTransportId(transportId: string): Promise<TransportDelivery[]>;
-  /** Writes each delivery's remote status (and detail); `remote_status_at` = now. */
-  setRemoteStatus(updates: readonly RemoteStatusUpdate[], now: string): Promise<void>;
+  /**
+   * Writes each delivery's remote status (and detail); `remote_status_at` = now. Refusals
+   * (`refused`) of delivered deliveries also move them to `rejected` (one transaction).
+   * Returns how many deliveries moved to `rejected`.
+   */
+  setRemoteStatus(updates: readonly RemoteStatusUpdate[], now: string): Promise<number>;
   /** Marks the answer to `transportId` as acknowledged. Returns how many deliveries carry it. */
   acknowledge(transportId: string, now: string): Promise<number>;
   /**

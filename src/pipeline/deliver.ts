@@ -33,8 +33,8 @@ export interface BreakerPolicy {
 export const DEFAULT_BREAKER: BreakerPolicy = { failureThreshold: 3, openMs: 30_000, maxOpenMs: 600_000 };
 
 /**
- * Whole-push failures that mean "the destination is down or overloaded", not "this record is
- * bad". They never make a delivery dead, however long they last: an outage of hours must lose
+ * Failures that mean "the destination is down or overloaded", not "this record is bad" (of the
+ * whole push, or of single items when part of a push went in). They never make a delivery dead, however long they last: an outage of hours must lose
  * nothing and drain by itself (the attempts are still counted and logged).
  */
 const OUTAGE_CODES: ReadonlySet<string> = new Set(['GW_SINK_UNAVAILABLE', 'GW_SINK_TIMEOUT', 'GW_SINK_RATE_LIMITED']);
@@ -76,7 +76,7 @@ export interface DeliveryWorkerDeps<C> {
  * - delivered (or duplicate: the remote already had the idempotency key) → delivered;
  * - invalid_data (the remote rejected this record) → rejected, not retried;
  * - anything else → retry_wait with capped jittered backoff (Retry-After wins), or dead once
- *   the attempts reach the policy's maximum — except outages (a whole push failing as
+ *   the attempts reach the policy's maximum — except outages (a push or an item failing as
  *   unavailable, timed out or rate limited), which wait behind the circuit breaker and never
  *   go dead, so a portal down for hours drains by itself when it returns.
  * A push that throws fails the whole batch with that error. A crash between push and
@@ -237,7 +237,9 @@ export class DeliveryWorker<C> {
         d.log.warn('delivery rejected', { sink: d.sinkId, deliveryId: item.deliveryId, entityType: item.entityType, code: err.code, paths: err.issues.map((i) => i.path) });
         return { deliveryId: item.deliveryId, attempt: item.attempt, to: 'rejected', error: err.toJSON(), durationMs };
       }
-      if (item.attempt >= d.policy.maxAttempts && outage === undefined) {
+      // An outage error never makes a delivery dead, whether the whole push failed with it or only
+      // this item did (a СМЭВ push whose later messages met SMEVFailure after earlier ones went in).
+      if (item.attempt >= d.policy.maxAttempts && outage === undefined && !OUTAGE_CODES.has(err.code)) {
         tally.dead++;
         d.log.error('delivery dead', { sink: d.sinkId, deliveryId: item.deliveryId, attempts: item.attempt, code: err.code });
         return { deliveryId: item.deliveryId, attempt: item.attempt, to: 'dead', error: err.toJSON(), durationMs };

@@ -170,8 +170,9 @@ function totalOf(rows: readonly LessonStatsRow[]): LessonStatsRow {
 function docOf(i: LessonStatsInput, cls: ClassGroup, p: ReportingPeriod, asOf: string, rows: LessonStatsRow[], total: LessonStatsRow,
   source: 'file' | 'derived', plan: CurriculumPlan, daysAll: number, daysToDate: number): ReportDoc {
   const all = [...rows, total];
-  const n = (key: string, title: string): { key: string; title: string; align: 'right'; width: number } => ({ key, title, align: 'right', width: 1 });
-  const subject = { key: 'subject', title: 'Предмет', width: 2.6 };
+  // Numeric columns wide enough that «Дистанционно» or «Выполнение, %» is not broken inside a word on A4 portrait.
+  const n = (key: string, title: string, width = 1.25): { key: string; title: string; align: 'right'; width: number } => ({ key, title, align: 'right', width });
+  const subject = { key: 'subject', title: 'Предмет', width: 2.2 };
   const table = (columns: { key: string; title: string }[], f: (r: LessonStatsRow) => Record<string, string | number | undefined>) => ({
     columns: [subject, ...columns], rows: all.map((r) => ({ subject: r.title, ...f(r) })), empty: 'Нет уроков и плана за этот период',
   });
@@ -189,7 +190,7 @@ function docOf(i: LessonStatsInput, cls: ClassGroup, p: ReportingPeriod, asOf: s
       },
       {
         heading: 'Проведённые уроки по видам',
-        table: table([n('inPerson', 'Очно'), n('distant', 'Дистанционно'), n('subst', 'С заменой учителя'), n('moved', 'Перенесено на другой день'), n('cancelled', 'Отменено')],
+        table: table([n('inPerson', 'Очно'), n('distant', 'Дистанционно', 1.5), n('subst', 'С заменой учителя'), n('moved', 'Перенесено на другой день'), n('cancelled', 'Отменено')],
           (r) => ({ inPerson: r.inPerson, distant: r.distant, subst: r.substituted, moved: r.movedAway, cancelled: r.cancelled })),
       },
       {

@@ -6,7 +6,7 @@
  * the Government's yearly transfers, including working Saturdays; regional overlays on top.
  * A term runs from the day after its event (ГК РФ ст. 191) and, if its last day is not worked,
  * ends on the next working day (ст. 193). A year the data does not cover is an explicit
- * `GW_CONFIG_INVALID` naming the year — never a weekends-only guess.
+ * `GW_SLA_CALENDAR_MISSING` naming the year — never a weekends-only guess.
  *
  * The data lives in `config/calendars/` (see calendar-load.ts); this file is pure.
  */
@@ -54,7 +54,7 @@ export class WorkingCalendar {
     return this.years.has(year);
   }
 
-  /** Facts of the year of `date`; GW_CONFIG_INVALID naming the year when not covered. */
+  /** Facts of the year of `date`; GW_SLA_CALENDAR_MISSING naming the year when not covered. */
   yearOf(date: string): YearDays {
     const year = Number(date.slice(0, 4));
     const y = this.years.get(year);
@@ -62,7 +62,7 @@ export class WorkingCalendar {
       const covered = this.coveredYears();
       const span = covered.length === 0 ? 'none' : covered.join(', ');
       throw new GatewayError(
-        'GW_CONFIG_INVALID',
+        'GW_SLA_CALENDAR_MISSING',
         `production calendar ${this.id} does not cover ${year} (covered years: ${span}); ${this.hint.replaceAll('{year}', String(year))}`,
         { context: { year, calendar: this.id } },
       );

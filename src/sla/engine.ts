@@ -294,7 +294,7 @@ export class SlaEngine {
     try {
       return evaluateRecord(school.sla, subject, facts, now);
     } catch (e: unknown) {
-      if (!(e instanceof GatewayError) || e.code !== 'GW_CONFIG_INVALID') throw e;
+      if (!(e instanceof GatewayError) || e.code !== 'GW_SLA_CALENDAR_MISSING') throw e;
       this.deps.log.warn('sla: record cannot be judged', { schoolId: school.schoolId, recordId: subject.id, code: 'GW_SLA_CALENDAR_MISSING', reason: e.message });
       if (subject.status === 'tobedeleted') return [];
       return school.sla.obligations.filter((o) => covers(o, subject, facts.channels ?? ['electronic'])).map((o) => ({

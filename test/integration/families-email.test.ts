@@ -119,7 +119,7 @@ describe('families e-mail through a real SMTP server', function () {
     assert.match(digest.text, /Изменения в расписании:\n {2}• 14\.11\.2025, 5-й урок, Алгебра: отменён/);
     assert.match(digest.text, /Ближайшие контрольные:\n {2}• 18\.11\.2025, Алгебра: Контрольная работа № 2/);
     assert.ok(!digest.text.includes('Диктант'), 'tests beyond the 7-day horizon are not listed');
-    assert.match(digest.text, /Прогноз итоговых отметок \(не является официальной отметкой\):\n {2}• Алгебра: 4 \(средний балл 4,25\)/);
+    assert.match(digest.text, /Прогноз отметок за текущий период \(не является официальной отметкой\):\n {2}• Алгебра: 4 \(средний балл 4,25\)/);
     assert.match(digest.html, /<h3>Новые отметки<\/h3><ul><li>Алгебра: 4 \(13\.11\.2025\)<\/li><\/ul>/);
     clock.advance(3_600_000);
     assert.equal((await n.tick()).sent, 0, 'one digest per local day');

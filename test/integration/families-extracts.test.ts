@@ -3,7 +3,8 @@
  * clock, triggered runs): the consent registry decides who gets paper, the scheduler takes the
  * ledger lock `extracts:<school>` and keeps one school's failure from the others, the register
  * rows land in the ledger with their weekly deadline, and the withdrawal purge destroys the
- * family's extracts (rows and PDF files, the class bundle carrying its pages) with an audit row.
+ * family's extracts (rows and PDF files, the class bundle carrying its pages) with an audit row,
+ * and prints that class bundle again at once for the families left in it.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,7 +12,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContactDetails } from '../../src/core/consent';
 import { nullLogger } from '../../src/core/logger';
-import { EXTRACT_PURGE_FILES, EXTRACT_PURGE_ROWS, extractsLockName, type SchoolRunOutcome } from '../../src/families/extract';
+import {
+  consentPaperRecipients, EXTRACT_PURGE_FILES, EXTRACT_PURGE_ROWS, extractsLockName, parseIsoWeek, runWeeklyExtracts, type SchoolRunOutcome,
+} from '../../src/families/extract';
 import { SqliteLedger } from '../../src/ledger/sqlite/sqlite-ledger';
 import { loadSchoolView } from '../../src/reports/ledger-view';
 import { Gateway } from '../../src/runtime/gateway';
@@ -120,13 +123,27 @@ describe('families: weekly paper extracts in the gateway', function () {
     assert.deepEqual(run1.result.families.filter((f) => f.studentId !== s('s1')).map((f) => f.created), [false, false, false], 'unchanged weeks: no new versions');
     const bundle = run1.result.classes[0]!.file!;
     assert.ok(text(bundle).includes('Иванов Иван'));
+    // A manual run of the same week into another folder (CLI `extracts --out`): a second copy of the bundle with Иван's pages.
+    const copy = await runWeeklyExtracts({ ledger: gw.ledger, register: gw.families.extracts, recipients: consentPaperRecipients(gw.families.store, () => NOW), now: () => NOW, log: nullLogger },
+      { schoolId: 'school-7', schoolName: 'МБОУ СОШ № 7', timeZone: 'Asia/Yekaterinburg', week: parseIsoWeek('2025-W46'), outDir: path.join(dir, 'printed-by-hand') });
+    const bundleCopy = copy.classes[0]!.file!;
+    assert.ok(bundleCopy !== bundle && text(bundleCopy).includes('Иванов Иван'));
 
     const viewBefore = await loadSchoolView(gw.ledger, seeded.schoolId, ['person', 'mark', 'guardian_link', 'membership']);
     const report = await store.purgeWithdrawn(iso);
     const entry = report.entries.find((e) => e.childId === s('s1'));
     assert.ok(entry, 'purged');
-    assert.deepEqual([entry.destroyed.other?.[EXTRACT_PURGE_ROWS], entry.destroyed.other?.[EXTRACT_PURGE_FILES]], [1, 2], 'one register row; the family PDF and the class bundle with its pages');
-    assert.ok(!existsSync(ivanov.file) && !existsSync(bundle), 'files destroyed');
+    assert.deepEqual([entry.destroyed.other?.[EXTRACT_PURGE_ROWS], entry.destroyed.other?.[EXTRACT_PURGE_FILES]], [1, 3], 'one register row; the family PDF and both copies of the class bundle with its pages');
+    assert.ok(!existsSync(ivanov.file), 'the family PDF is destroyed');
+    // The class bundle that carried its pages was destroyed and, once the purge committed, printed again for the families left in it.
+    assert.ok(existsSync(bundle), 'the class bundle is on disk again right after the purge');
+    const reprinted = text(bundle);
+    assert.ok(!reprinted.includes('Иванов Иван') && !reprinted.includes('Иванова Елена'), 'nothing of the purged family in the reprinted bundle');
+    for (const n of ['Петрова Анна', 'Сидоров Пётр', 'Андреева Мария']) assert.ok(reprinted.includes(n), `${n} still in the bundle`);
+    const copyAfter = text(bundleCopy);
+    assert.ok(!copyAfter.includes('Иванов Иван') && copyAfter.includes('Петрова Анна'), 'the copy in the other folder was found, destroyed and reprinted too');
+    assert.equal(db.prepare("SELECT COUNT(*) FROM paper_extracts WHERE school_id = 'school-7' AND week = '2025-W46'").pluck().get(), 3, 'the others keep their extracts: no new versions');
+    assert.equal(await gw.ledger.lockHolder(extractsLockName('school-7')).then((h) => h === undefined || h.until <= iso), true, 'the reprint released the lock');
     assert.equal(db.prepare('SELECT COUNT(*) FROM paper_extracts WHERE student_id = ?').pluck().get(s('s1')), 0);
     assert.equal(db.prepare('SELECT COUNT(*) FROM paper_extract_records WHERE extract_id = ?').pluck().get(ivanov.extract.id), 0);
     // Reports, extracts and forecasts never see a purged stub: the child's and its parent's records are simply gone from the view.
@@ -140,7 +157,7 @@ describe('families: weekly paper extracts in the gateway', function () {
     const audit = await store.purgeLog({ schoolId: seeded.schoolId, childId: s('s1') });
     assert.equal(audit[0]?.destroyed.other?.[EXTRACT_PURGE_ROWS], 1, 'the audit row says what was destroyed');
 
-    // The next run: the purged family is not printed (nothing left to print), the bundle is printed again without its pages.
+    // The next run: the purged family is not printed (nothing left to print), the bundle stays without its pages.
     const run2 = await gw.families.extractScheduler.runSchool('school-7') as Extract<SchoolRunOutcome, { status: 'done' }>;
     assert.equal(run2.status, 'done');
     assert.deepEqual(run2.result.families.map((f) => f.studentId).sort(), [s('s2'), s('s3'), s('s4')].sort());

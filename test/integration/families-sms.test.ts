@@ -180,7 +180,8 @@ describe('families SMS in the assembled gateway (gateway.sms, schools[].families
       rawConfig: {
         gateway: {
           ledger: { path: `${dir}/gw.sqlite` }, admin: { enabled: false, port: 0 },
-          sms: { enabled: true, baseUrl: sim.url, token: '${SMS_TOKEN}', sender: 'SHKOLA5' },
+          // baseUrl from the environment too: the schema takes a whole ${ENV} reference there.
+          sms: { enabled: true, baseUrl: '${SMS_URL}', token: '${SMS_TOKEN}', sender: 'SHKOLA5' },
         },
         sinks: [{ id: 'portal', adapter: 'rest-portal-sink', config: { baseUrl: 'http://127.0.0.1:9/', token: '${PORTAL_TOKEN}' } }],
         schools: [
@@ -189,7 +190,7 @@ describe('families SMS in the assembled gateway (gateway.sms, schools[].families
         ],
       },
       log: nullLogger, clock, simulators: false,
-      env: { PORTAL_TOKEN: 'portal-token-0123456789', SMS_TOKEN: sim.token },
+      env: { PORTAL_TOKEN: 'portal-token-0123456789', SMS_TOKEN: sim.token, SMS_URL: sim.url },
     });
     try {
       const n = gw.families.smsNotifier;

@@ -165,8 +165,10 @@ describe('runtime/gateway against the simulators', function () {
 
   it('keeps deliveries waiting through a portal outage (circuit open, probing) and drains them by itself once it is back', async () => {
     portal.inject({ kind: 'status', status: 503, count: 1_000_000 });
-    // maxAttempts 2: an outage must not make anything dead however many attempts it costs.
-    const g = await createGateway(makeConfig(dir, { delivery: { maxAttempts: 2 } }));
+    // maxAttempts 2: an outage must not make anything dead however many attempts it costs. Short
+    // circuit pauses, so that probes reach the second attempt within the test's wait however the
+    // first pushes were cut (the initial sync may still be writing while they fail).
+    const g = await createGateway(makeConfig(dir, { delivery: { maxAttempts: 2, breakerOpenMs: 200, breakerMaxOpenMs: 400 } }));
     await g.start().initialSyncs;
     const records = await g.ledger.listRecords({ schoolId: 'good-school', limit: 1_000_000 });
     assert.ok(records.length > 50);

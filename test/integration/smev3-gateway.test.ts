@@ -122,8 +122,10 @@ describe('gateway with the СМЭВ 3 sink: delivery, then polling on its own', 
       const tr = await g.ledger.transport!().lookup(views.map((d) => d.id));
       return views.map((d) => ({ id: d.id, state: d.state, entityType: d.entityType, recordId: d.recordId, transport: tr.get(d.id) }));
     };
-    const rows = await until(all, (rs) => rs.length > 20 && rs.every((r) => r.state === 'delivered' && r.transport?.acknowledgedAt !== undefined
-      && (r.transport.remoteStatus === 'accepted' || r.transport.remoteStatus === 'rejected')), 'every delivery delivered, answered and acknowledged');
+    // A record the provider refused after СМЭВ took it leaves `delivered` for `rejected` (replayable).
+    const rows = await until(all, (rs) => rs.length > 20 && rs.every((r) => r.transport?.acknowledgedAt !== undefined
+      && ((r.state === 'delivered' && r.transport.remoteStatus === 'accepted') || (r.state === 'rejected' && r.transport.remoteStatus === 'rejected'))),
+    'every delivery delivered (or refused), answered and acknowledged');
 
     const st = smev.state();
     assert.equal(st.counters.appliedTwice, 0);
@@ -171,5 +173,14 @@ describe('gateway with the СМЭВ 3 sink: delivery, then polling on its own', 
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^id\s+sink\s+school\s+entity\s+rev\s+state\s+attempts\s+next\s+transportId\s+sendingTimestamp\s+remote\s+lastError$/m);
     assert.match(table.stdout, new RegExp(`^${rejected[0]!.id}\\s.*${rejected[0]!.transport!.transportId}\\s+\\S+\\+03:00\\s+rejected \\(provider: UNKNOWN_PERSON\\)`, 'm'));
+
+    // The refused record is a dead letter the operator can list and replay from the CLI.
+    assert.equal(rejected[0]!.state, 'rejected');
+    assert.equal(rows.filter((r) => r.state === 'rejected').length, 1);
+    const listed = await runCli(['deliveries', '--json', '--sink', 'smev3', '--state', 'rejected', '-c', cfgFile], { cwd: dir });
+    assert.deepEqual((JSON.parse(listed.stdout) as Row[]).map((r) => r.id), [rejected[0]!.id]);
+    const replay = await runCli(['replay', String(rejected[0]!.id), '-c', cfgFile], { cwd: dir });
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.match(replay.stdout, /replayed 1, superseded by newer versions 0/);
   });
 });

@@ -43,6 +43,8 @@ function fakeSink(initial: PushFn): FakeSink {
 const deliverAll: PushFn = (b) => b.map((i) => ({ deliveryId: i.deliveryId, status: 'delivered', remoteRef: `remote-${i.recordId}` }));
 const failAll = (err: (i: DeliveryItem) => GatewayError): PushFn => (b) => b.map((i) => ({ deliveryId: i.deliveryId, status: 'failed', error: err(i) }));
 const unavailable = (i: DeliveryItem): GatewayError => new GatewayError('GW_SINK_UNAVAILABLE', `portal answered 503 on attempt ${i.attempt}`, { httpStatus: 503 });
+/** A per-item failure that is not an outage: the record keeps failing on its own. */
+const garbled = (i: DeliveryItem): GatewayError => new GatewayError('GW_SINK_PROTOCOL', `portal answered garbage on attempt ${i.attempt}`, { httpStatus: 502 });
 
 function deferred(): { promise: Promise<void>; resolve(): void } {
   let resolve!: () => void;
@@ -207,7 +209,7 @@ describe('pipeline/deliver DeliveryWorker', () => {
 
   it('makes a delivery dead after maxAttempts and keeps the last error', async () => {
     await queueN(1);
-    const sink = fakeSink(failAll(unavailable));
+    const sink = fakeSink(failAll(garbled));
     const w = worker(sink);
     for (let i = 0; i < 3; i++) {
       assert.equal(await w.tick(), 1, `attempt ${i + 1}`);
@@ -216,15 +218,15 @@ describe('pipeline/deliver DeliveryWorker', () => {
     const [d] = await ledger.listDeliveries({ sinkId: SINK });
     assert.equal(d!.state, 'dead');
     assert.equal(d!.attempts, 3);
-    assert.equal(d!.lastError?.code, 'GW_SINK_UNAVAILABLE');
-    assert.equal(d!.lastError?.message, 'portal answered 503 on attempt 3', 'the error of the last attempt');
+    assert.equal(d!.lastError?.code, 'GW_SINK_PROTOCOL');
+    assert.equal(d!.lastError?.message, 'portal answered garbage on attempt 3', 'the error of the last attempt');
     assert.deepEqual(tally, { retry: 2, dead: 1 });
     clock.advance(24 * 3_600_000);
     assert.equal(await w.tick(), 0, 'a dead delivery is not claimed again');
     assert.equal(sink.calls.length, 3);
     const log = (await ledger.getDelivery(d!.id))!.attemptLog;
     assert.deepEqual(log.map((a) => a.toState), ['in_flight', 'retry_wait', 'in_flight', 'retry_wait', 'in_flight', 'dead']);
-    assert.ok(log.filter((a) => a.toState !== 'in_flight').every((a) => a.errorCode === 'GW_SINK_UNAVAILABLE'));
+    assert.ok(log.filter((a) => a.toState !== 'in_flight').every((a) => a.errorCode === 'GW_SINK_PROTOCOL'));
   });
 
   it('when push throws, every item of the batch is retried with that error and the sink is unhealthy until it recovers', async () => {
@@ -368,6 +370,20 @@ describe('pipeline/deliver DeliveryWorker', () => {
         clock.advance(60_000);
       }
       assert.deepEqual(await states(), ['dead'], 'a bad token is not an outage: it ends in the dead letter for the operator');
+    });
+
+    it('an item failing on its own with an outage error (part of the push went in) never goes dead either', async () => {
+      await queueN(2);
+      // The first item is taken, the second meets the destination's overload (СМЭВ DestinationOverflow after a first message).
+      const sink = fakeSink((batch) => batch.map((i, n) => (n === 0 && i.attempt === 1
+        ? { deliveryId: i.deliveryId, status: 'delivered' as const }
+        : { deliveryId: i.deliveryId, status: 'failed' as const, error: new GatewayError('GW_SINK_UNAVAILABLE', 'DestinationOverflow') })));
+      const w = worker(sink, { breaker: BREAKER });
+      for (let i = 0; i < 8; i++) {
+        await w.tick();
+        clock.advance(3_600_000);
+      }
+      assert.deepEqual((await states()).sort(), ['delivered', 'retry_wait'], 'past maxAttempts the overloaded item still waits for the destination');
     });
 
     it('holds to ratePerSecond across pushes (waiting on the injected clock before claiming)', async () => {

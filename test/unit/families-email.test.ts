@@ -89,6 +89,6 @@ describe('families config fragments and e-mail pieces', () => {
     const empty = { child, date: '2025-11-13', marks: [], homework: [], changes: [], tests: [], schoolTitle: 'Школа' };
     assert.equal(digestLetter({ ...empty, forecast: [{ subject: 'Физика', forecast: '4' }] }), undefined, 'a forecast alone is no news');
     const full = digestLetter({ ...empty, marks: [{ subject: 'Физика', value: '5' }], forecast: [{ subject: 'Физика', forecast: '4' }] });
-    assert.match(full?.text ?? '', /Прогноз итоговых отметок \(не является официальной отметкой\)/);
+    assert.match(full?.text ?? '', /Прогноз отметок за текущий период \(не является официальной отметкой\)/);
   });
 });

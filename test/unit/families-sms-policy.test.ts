@@ -7,12 +7,15 @@
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { GatewayError } from '../../src/core/errors';
+import { GatewayError, isGatewayError } from '../../src/core/errors';
 import {
-  decideAfterFailure, decideAfterReport, DEFAULT_QUIET_HOURS, planSms, resolveSmsPolicy, sendSlot, SMS_GATEWAY_CONFIG_SCHEMA, SMS_SCHOOL_CONFIG_SCHEMA,
+  decideAfterFailure, decideAfterReport, DEFAULT_QUIET_HOURS, planSms, resolveSmsPolicy, sendSlot, SMS_GATEWAY_CONFIG_SCHEMA, SMS_SCHOOL_CONFIG_SCHEMA, smsGatewayConfigOf,
   type QuietHoursPolicy, type SmsConsent, type SmsPlanInput,
 } from '../../src/families/sms';
 import { loadCalendarSet } from '../../src/sla';
+import type { GatewayConfig } from '../../src/infra/config';
+import { smsSchools } from '../../src/families/consent/runtime';
+import type { SmsNotifierSchool } from '../../src/families/sms';
 
 const cal = loadCalendarSet().federal;
 const VL = 'Asia/Vladivostok'; // UTC+10
@@ -74,7 +77,7 @@ describe('families/sms: quiet hours', () => {
 
   it('a year the production calendar does not cover fails loudly', () => {
     const e = (() => { try { sendSlot(utc('2031-03-03T10:00:00Z'), MSK, p, cal); return undefined; } catch (x) { return x; } })();
-    assert.ok(e instanceof GatewayError && e.code === 'GW_CONFIG_INVALID', String(e));
+    assert.ok(e instanceof GatewayError && e.code === 'GW_SLA_CALENDAR_MISSING', String(e));
   });
 });
 
@@ -93,6 +96,23 @@ describe('families/sms: sending decision', () => {
     const late = planSms(base({ now: utc('2025-10-15T12:30:00Z') }));
     assert.equal(late.action, 'defer');
     if (late.action === 'defer') assert.equal(iso(late.until), '2025-10-15T22:00:00.000Z');
+  });
+
+  it('a regional holiday is a day off: a Tatarstan school (sla.calendarRegion 16) on 6 Nov 2025 at 08:30 waits for 09:00, a federal one sends', () => {
+    const config = { schools: [
+      { id: 'kazan', name: 'Школа Казани', timezone: MSK, sla: { profiles: ['x'], calendarRegion: '16' } },
+      { id: 'moscow', name: 'Школа Москвы', timezone: MSK },
+    ] } as unknown as GatewayConfig;
+    const [kazan, moscow] = smsSchools(config, {}, loadCalendarSet());
+    const at = utc('2025-11-06T05:30:00Z'); // Thursday 08:30 in Moscow
+    const plan = (s: SmsNotifierSchool | undefined) => planSms(base({ notice: { phone: '+79001234567', text: 'Тест', timeZone: MSK }, now: at, calendar: s?.calendar ?? cal }));
+    const k = plan(kazan);
+    assert.equal(k.action, 'defer');
+    if (k.action === 'defer') assert.equal(iso(k.until), '2025-11-06T06:00:00.000Z', '09:00, the day-off window');
+    assert.equal(moscow?.calendar, undefined, 'no region: the notifier\'s federal calendar');
+    assert.equal(plan(moscow).action, 'send');
+    assert.throws(() => smsSchools({ schools: [{ id: 'x', name: 'x', timezone: MSK, sla: { calendarRegion: '99' } }] } as unknown as GatewayConfig, {}, loadCalendarSet()),
+      (e: unknown) => isGatewayError(e) && e.code === 'GW_CONFIG_INVALID');
   });
 
   it('no consent, or a refused one, falls back to e-mail; without e-mail to paper; with neither it is unreachable', () => {
@@ -151,5 +171,15 @@ describe('families/sms: config schema fragments', () => {
     assert.ok(!gateway({ enabled: false, quietHours: { workingDay: { start: '8:00', end: '22:00' } } }), 'HH:MM only');
     assert.ok(school({ transliterate: 'when_fewer_segments', fallbackOrder: ['paper'] }));
     assert.ok(!school({ token: 'x' }), 'a school cannot set the gateway token');
+  });
+
+  it('baseUrl is an http(s) URL or a whole ${ENV} reference; the resolved value is checked again', () => {
+    assert.ok(gateway({ enabled: true, baseUrl: '${SMS_URL}', token: '${SMS_TOKEN}' }), JSON.stringify(gateway.errors));
+    assert.ok(!gateway({ enabled: true, baseUrl: 'ftp://sms.example.ru', token: '${SMS_TOKEN}' }), 'not http(s)');
+    assert.ok(!gateway({ enabled: true, baseUrl: 'sms.example.ru/${PATH}', token: '${SMS_TOKEN}' }), 'only a whole reference');
+    const resolved = { enabled: true, dialect: 'generic-json' as const, timeoutMs: 1000, maxAttempts: 1, token: 't' };
+    assert.equal(smsGatewayConfigOf({ ...resolved, baseUrl: 'http://127.0.0.1:8080/sms' })?.baseUrl, 'http://127.0.0.1:8080/sms');
+    assert.throws(() => smsGatewayConfigOf({ ...resolved, baseUrl: 'sms.example.ru' }),
+      (e: unknown) => isGatewayError(e) && e.code === 'GW_CONFIG_INVALID' && !e.message.includes('sms.example.ru'));
   });
 });

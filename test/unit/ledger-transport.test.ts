@@ -92,4 +92,41 @@ describe('ledger transport state (SQLite)', () => {
     assert.deepEqual(await a.awaiting({ statuses: open, olderThan: '2026-03-02T08:59:00.000Z', limit: 10 }), []);
     assert.equal((await a.awaiting({ statuses: open, olderThan: T2, limit: 1 })).length, 1);
   });
+
+  it('a refusal after delivery moves only delivered rows to rejected, audited and counted; replay re-queues them', async () => {
+    const items = await ledger.claimDeliveries({ sinkId: 'a', limit: 10, now: T0, leaseMs: 60_000, owner: 'w' });
+    assert.equal(items.length, 4);
+    // Three delivered, one still waiting for a retry.
+    await ledger.completeDeliveries([
+      ...items.slice(0, 3).map((i) => ({ deliveryId: i.deliveryId, attempt: i.attempt, to: 'delivered' as const, durationMs: 1 })),
+      { deliveryId: items[3]!.deliveryId, attempt: items[3]!.attempt, to: 'retry_wait' as const, durationMs: 1, nextAttemptAt: T2 },
+    ], T0);
+    await a.assign('X', ids, T0);
+    await a.settle('X', { keys, sendingTimestamp: 'TS', status: 'requestIsQueued' }, T0);
+    const moved = await a.setRemoteStatus([
+      { deliveryId: ids[0]!, status: 'rejected', detail: 'RequestRejected NO_DATA', refused: true },
+      { deliveryId: ids[1]!, status: 'accepted' },
+      { deliveryId: ids[2]!, status: 'rejected', detail: 'no refused flag' },
+      { deliveryId: ids[3]!, status: 'rejected', detail: 'provider: UNKNOWN_PERSON', refused: true },
+    ], T1);
+    assert.equal(moved, 1);
+    const states = new Map((await ledger.listDeliveries({ sinkId: 'a' })).map((d) => [d.id, d.state]));
+    assert.deepEqual(ids.map((id) => states.get(id)), ['rejected', 'delivered', 'delivered', 'retry_wait']);
+    const view = await ledger.getDelivery(ids[0]!);
+    assert.equal(view!.deliveredAt, undefined, 'not delivered any more: the SLA engine stops counting it');
+    assert.equal((await ledger.getDelivery(ids[1]!))!.deliveredAt, T0);
+    const last = view!.attemptLog[view!.attemptLog.length - 1]!;
+    assert.deepEqual([last.fromState, last.toState, last.actor, last.errorCode, last.at], ['delivered', 'rejected', 'gateway', 'GW_SINK_REJECTED', T1]);
+    assert.match(last.message ?? '', /RequestRejected NO_DATA/);
+    assert.deepEqual(await ledger.verify(), [], 'counters follow the move');
+    // Written twice (a crash before Ack reads the answer again): no second move.
+    assert.equal(await a.setRemoteStatus([{ deliveryId: ids[0]!, status: 'rejected', refused: true }], T2), 0);
+    // Another sink's view cannot move this sink's rows.
+    assert.equal(await ledger.transport!().forSink('b').setRemoteStatus([{ deliveryId: ids[1]!, status: 'rejected', refused: true }], T2), 0);
+    assert.equal((await ledger.getDelivery(ids[1]!))?.state, 'delivered');
+
+    assert.deepEqual(await ledger.replayDeliveries({ sinkId: 'a', state: 'rejected' }, 'operator', T2), { replayed: 1, superseded: 0 });
+    assert.equal((await ledger.getDelivery(ids[0]!))?.state, 'pending');
+    assert.equal((await a.lookup([ids[0]!])).get(ids[0]!)?.remoteStatus, 'rejected', 'the refusal stays visible until the next send');
+  });
 });

@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import type { GatewayConfig } from '../../src/infra/config';
 import { openLedger } from '../../src/ledger';
 import { registerFamiliesPrint, type FamiliesPrintDeps } from '../../src/cli/families-print';
+import { extractsLockName } from '../../src/families/extract/schedule';
 import { tmpLedger } from '../support/harness';
 import { seedFamiliesPrint, type Seeded } from '../fixtures/families-print/seed';
 import { SqliteLedger } from '../../src/ledger/sqlite/sqlite-ledger';
@@ -94,6 +95,22 @@ describe('cli: report and extracts commands', () => {
     const handOver = bundle.split('\f')[0] ?? '';
     for (const n of ['Петрова Анна', 'Сидоров Пётр', 'Андреева Мария']) assert.ok(handOver.includes(n), `${n} on the hand-over list`);
     assert.ok(!bundle.includes('Иванов Иван'), 'the family with a valid portal consent gets no paper extract');
+  });
+
+  it('extracts generate takes the scheduled run\'s lock extracts:<school>: refused (3) while another process holds it, released after its own run', async () => {
+    const out = join(dir, 'extracts-locked');
+    const ledger = openLedger({ driver: 'sqlite', path: file });
+    try {
+      await ledger.migrate();
+      assert.ok(await ledger.tryLock(extractsLockName('school-7'), 'gateway-1', '2025-11-17T03:00:00Z', '2025-11-17T02:00:00Z'));
+      assert.equal(await cli('extracts', '--school', 'school-7', '--week', '2025-W46', '--class', '8б', '--all-students', '--out', out), 3);
+      assert.ok(!existsSync(join(out, 'school-7')), 'nothing written while the gateway holds the lock');
+      await ledger.unlock(extractsLockName('school-7'), 'gateway-1');
+      assert.equal(await cli('extracts', '--school', 'school-7', '--week', '2025-W46', '--class', '8б', '--all-students', '--out', out), 0);
+      assert.ok(existsSync(join(out, 'school-7', '2025-W46', '8б.pdf')));
+      assert.ok(await ledger.tryLock(extractsLockName('school-7'), 'gateway-1', '2025-11-17T03:00:00Z', '2025-11-17T02:00:00Z'), 'the CLI released its lock');
+      await ledger.unlock(extractsLockName('school-7'), 'gateway-1');
+    } finally { await ledger.close(); }
   });
 
   it('usage errors: an unknown school (2), a bad week (2)', async () => {

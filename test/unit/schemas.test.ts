@@ -379,6 +379,24 @@ describe('canonical schemas', () => {
   });
 
   describe('personal data', () => {
+    it('refuses a clear SNILS however its type is spelled, and a SNILS-shaped value under any type', () => {
+      const typePattern = 'must match pattern "^(?:snils-hash|(?!.*(?:[sS][nN][iI][lL][sS]|[сС][нН][иИ][лЛ][сС])).*)$"';
+      const withId = (id: { type: string; value: string }): Record<string, unknown> => ({ ...person, externalIds: [...person.externalIds, id] });
+      const at = `/externalIds/${person.externalIds.length}`;
+      for (const type of ['snils', 'SNILS', 'Snils', 'snils-number', 'clear_snils', 'ext:snils', 'снилс', 'СНИЛС', 'snils-hash-raw']) {
+        const issues = validator.validate(withId({ type, value: '00000000000' }));
+        assert.ok(issues.some((i) => i.path === `${at}/type` && i.message === typePattern), `${type}: ${JSON.stringify(issues)}`);
+      }
+      for (const value of ['123-456-789 01', '123 456 789 01', '123456789 01', ' 123-456-789-01 ']) {
+        const issues = validator.validate(withId({ type: 'source-local', value }));
+        assert.deepEqual(issues.map((i) => i.path), [`${at}/value`], `${value}: ${JSON.stringify(issues)}`);
+      }
+      // What is allowed stays allowed: the hash, ESIA ids, ordinary local ids, 11 bare digits.
+      for (const id of [{ type: 'snils-hash', value: `sha256:${'b'.repeat(64)}` }, { type: 'esia-oid', value: '1000123456' }, { type: 'source-local', value: '12345678901' }]) {
+        assert.deepEqual(validator.validate(withId(id)), [], id.type);
+      }
+    });
+
     it('piiFieldNames lists the x-pii properties', () => {
       const names = piiFieldNames();
       const expected = ['familyName', 'givenName', 'middleName', 'birthDate', 'phones', 'emails', 'teacherComment', 'body'];

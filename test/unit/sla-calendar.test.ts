@@ -27,15 +27,24 @@ function computed(year: number): { off: string[]; workingWeekends: string[] } {
 }
 
 function expectConfigError(fn: () => unknown, ...mustMention: string[]): GatewayError {
+  return expectCodedError('GW_CONFIG_INVALID', fn, ...mustMention);
+}
+
+/** A year the calendar does not cover: its own code, whose remedy says which file to add. */
+function expectYearMissing(fn: () => unknown, ...mustMention: string[]): GatewayError {
+  return expectCodedError('GW_SLA_CALENDAR_MISSING', fn, ...mustMention);
+}
+
+function expectCodedError(code: string, fn: () => unknown, ...mustMention: string[]): GatewayError {
   try {
     fn();
   } catch (e: unknown) {
     assert.ok(e instanceof GatewayError, `expected a GatewayError, got ${String(e)}`);
-    assert.equal(e.code, 'GW_CONFIG_INVALID');
+    assert.equal(e.code, code);
     for (const m of mustMention) assert.ok(e.message.includes(m) || JSON.stringify(e.issues).includes(m), `"${m}" not in: ${e.message} ${JSON.stringify(e.issues)}`);
     return e;
   }
-  assert.fail('expected GW_CONFIG_INVALID');
+  assert.fail(`expected ${code}`);
 }
 
 describe('sla/calendar: federal production calendar data', () => {
@@ -111,18 +120,18 @@ describe('sla/calendar: working-day arithmetic (domain.md §3.2 worked examples,
 
 describe('sla/calendar: a year that is not covered is an explicit error', () => {
   it('asking about 2027 names 2027 and how to add it; context carries the year', () => {
-    const e = expectConfigError(() => cal().isWorkingDay('2027-01-11'), '2027', 'ru-2027.json', '2024, 2025, 2026');
+    const e = expectYearMissing(() => cal().isWorkingDay('2027-01-11'), '2027', 'ru-2027.json', '2024, 2025, 2026');
     assert.equal(e.opts.context?.['year'], 2027);
   });
 
   it('counting that runs past the last covered year fails instead of guessing weekends', () => {
-    expectConfigError(() => cal().addWorkingDays('2026-12-28', 5), '2027');
-    expectConfigError(() => cal().workingDaysIn(2023), '2023');
+    expectYearMissing(() => cal().addWorkingDays('2026-12-28', 5), '2027');
+    expectYearMissing(() => cal().workingDaysIn(2023), '2023');
   });
 
   it('an empty calendar folder covers nothing and says so', () => {
     const dir = calendarDirWith(tmpDir('dgw-sla-cal-'), {});
-    expectConfigError(() => loadCalendarSet(dir).federal.isWorkingDay('2025-05-05'), 'covered years: none');
+    expectYearMissing(() => loadCalendarSet(dir).federal.isWorkingDay('2025-05-05'), 'covered years: none');
   });
 });
 

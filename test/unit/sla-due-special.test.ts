@@ -145,7 +145,7 @@ describe('sla/due: a deadline in a year the calendar does not cover is an explic
     const mark = record('mark-current', { date: '2026-12-30', markedAt: '2026-12-31T05:00:00Z' });
     assert.throws(
       () => evaluateRecord(kamensk(), mark, {}, new Date('2027-01-05T00:00:00Z')),
-      (e: unknown) => e instanceof GatewayError && e.code === 'GW_CONFIG_INVALID' && /does not cover 2027/.test(e.message),
+      (e: unknown) => e instanceof GatewayError && e.code === 'GW_SLA_CALENDAR_MISSING' && /does not cover 2027/.test(e.message),
     );
   });
 

@@ -238,8 +238,81 @@ describe('smev3-sink with the ledger transport state (restart-safe MessageIDs, p
     const lines: LogLine[] = [];
     const sum = await createSmev3Sink().poll(ctx({}, recordingLogger(lines)));
     assert.equal(sum.rejected, 2);
-    assert.deepEqual(columns(ledger).map((r) => [r.state, r.remote_status, r.remote_detail]), Array(2).fill(['delivered', 'rejected', 'RequestRejected NO_DATA']));
+    assert.deepEqual(columns(ledger).map((r) => [r.state, r.remote_status, r.remote_detail]), Array(2).fill(['rejected', 'rejected', 'RequestRejected NO_DATA']));
     assert.equal(lines.filter((l) => l.level === 'warn' && l.meta.reason === 'RequestRejected NO_DATA' && l.meta.schoolId === SCHOOL).length, 2);
+    for (const d of await ledger.listDeliveries({ sinkId: SINK })) {
+      const log = (await ledger.getDelivery(d.id))!.attemptLog;
+      assert.deepEqual(log.slice(-2).map((a) => [a.fromState, a.toState, a.errorCode ?? null]), [['in_flight', 'delivered', null], ['delivered', 'rejected', 'GW_SINK_REJECTED']]);
+      assert.match(log[log.length - 1]!.message ?? '', /RequestRejected NO_DATA/);
+    }
+    assert.deepEqual(await ledger.verify(), []);
+  });
+
+  it('replay after a refusal: the rejected deliveries go out again as a new message under a new MessageID and are applied once', async () => {
+    await queue(1);
+    sim.inject({ kind: 'custom', name: 'async-reject' });
+    await worker(createSmev3Sink()).tick();
+    const refusedId = sim.state().messages[0]!.messageId;
+    clock.advance(11 * 60_000);
+    await createSmev3Sink().poll(ctx({ poll: { statusAfterMinutes: 10 } }));
+    assert.deepEqual(columns(ledger).map((r) => [r.state, r.remote_status]), Array(2).fill(['rejected', 'rejected']));
+    assert.equal(sim.state().counters.applied, 0);
+
+    assert.deepEqual(await ledger.replayDeliveries({ sinkId: SINK, schoolId: SCHOOL }, 'operator', clock.now().toISOString()), { replayed: 2, superseded: 0 });
+    clock.advance(60_000);
+    assert.equal(await worker(createSmev3Sink()).tick(), 2);
+    const st = sim.state();
+    // The same two keys and the same anchor would derive the refused message's id again
+    // (СМЭВ: MessageIsAlreadySent, nothing applied): the replay takes a renewed one.
+    assert.equal(st.counters.duplicates, 0);
+    assert.equal(st.messages.length, 2);
+    const again = st.messages[1]!;
+    assert.notEqual(again.messageId, refusedId);
+    assert.equal(again.recordCount, 2);
+    assert.deepEqual([st.counters.applied, st.counters.appliedTwice], [2, 0]);
+    assert.deepEqual(columns(ledger).map((r) => [r.state, r.transport_id, r.sending_timestamp, r.remote_status, r.remote_detail]),
+      Array(2).fill(['delivered', again.messageId, again.sendingTimestamp, 'requestIsQueued', null]));
+    assert.deepEqual(await ledger.verify(), []);
+  });
+
+  it('replay of one record the provider refused: only it goes out again; its message-mates stay delivered', async () => {
+    await queue(2);
+    sim.inject({ kind: 'custom', name: 'provider-reject:lesson' });
+    await worker(createSmev3Sink()).tick();
+    const first = sim.state().messages[0]!.messageId;
+    await createSmev3Sink().poll(ctx());
+    const lesson = (await ledger.listDeliveries({ sinkId: SINK })).find((d) => d.entityType === 'lesson')!;
+    assert.deepEqual(columns(ledger).map((r) => r.state), columns(ledger).map((r) => (r.id === lesson.id ? 'rejected' : 'delivered')));
+    assert.deepEqual(await ledger.replayDeliveries({ ids: [lesson.id] }, 'operator', clock.now().toISOString()), { replayed: 1, superseded: 0 });
+    assert.equal(await worker(createSmev3Sink()).tick(), 1);
+    const st = sim.state();
+    assert.equal(st.messages.length, 2);
+    assert.equal(st.messages[1]!.recordCount, 1);
+    assert.equal(st.counters.appliedTwice, 0);
+    assert.equal(st.applied.filter((a) => a.key === lesson.idempotencyKey).length, 1);
+    for (const r of columns(ledger)) {
+      assert.equal(r.state, 'delivered');
+      assert.equal(r.transport_id, r.id === lesson.id ? st.messages[1]!.messageId : first);
+    }
+  });
+
+  it('a retry whose message was refused meanwhile is rejected with the reason, without a send', async () => {
+    await queue(1);
+    sim.inject({ kind: 'custom', name: 'async-reject' });
+    sim.inject({ kind: 'custom', name: 'drop-connection' });
+    await worker(createSmev3Sink()).tick();
+    assert.ok(columns(ledger).every((r) => r.state === 'retry_wait' && r.transport_id !== null && r.remote_status === null), JSON.stringify(columns(ledger)));
+    await createSmev3Sink().poll(ctx({ poll: { statusAfterMinutes: 0 } }));
+    assert.ok(columns(ledger).every((r) => r.state === 'retry_wait' && r.remote_status === 'rejected'), 'a refusal does not move a waiting delivery');
+    const requests = sim.state().counters.requests;
+    clock.advance(60_000);
+    assert.equal(await worker(createSmev3Sink()).tick(), 2);
+    assert.equal(sim.state().counters.requests, requests, 'nothing sent');
+    for (const d of await ledger.listDeliveries({ sinkId: SINK })) {
+      assert.equal(d.state, 'rejected');
+      assert.equal(d.lastError?.code, 'GW_SINK_REJECTED');
+      assert.match(JSON.stringify(d.lastError?.issues), /requestIsRejectedBySmev SMEV-302/);
+    }
   });
 
   it('poll: GetStatus is read only once a message went quiet for statusAfterMinutes; an asynchronous refusal becomes rejected', async () => {

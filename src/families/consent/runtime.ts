@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConsentGate, PurgeHook } from '../../core/consent';
 import { DEFAULT_ID_NAMESPACE } from '../../core/ids';
 import type { Ledger } from '../../core/ledger';
-import type { Logger } from '../../core/logger';
+import { nullLogger, type Logger } from '../../core/logger';
 import type { GatewayConfig } from '../../infra/config';
 import { SqliteConsentStore } from '../../ledger/sqlite/consent-store';
 import { emailTransportConfig, notifierSchools } from '../email/config';
@@ -19,12 +19,13 @@ import { createConsentGate } from '../gate';
 import { createExtractRegister, type SqliteExtractRegister } from '../extract/register';
 import { consentPaperRecipients } from '../extract/recipients';
 import { extractSchools, WeeklyExtractScheduler } from '../extract/schedule';
+import { reprintClassBundles } from '../extract/reprint';
 import { createHttpSmsGateway, type SmsGateway } from '../sms/client';
 import { resolveSmsPolicy, schoolSmsSettings, smsGatewayConfigOf, type SmsChannelConfig, type SmsPolicyOverrides } from '../sms/config';
 import { SmsNotifier, type SmsNotifierSchool } from '../sms/notifier';
 import { SmsOptOuts } from '../sms/opt-outs';
 import { createHttpClient } from '../../infra/http-client';
-import { loadCalendarSet } from '../../sla/calendar-load';
+import { loadCalendarSet, type CalendarSet } from '../../sla/calendar-load';
 import { SqliteLedger } from '../../ledger/sqlite/sqlite-ledger';
 import { forecastSchools, ledgerForecastProvider } from '../forecast-provider';
 
@@ -40,10 +41,16 @@ export function openExtractRegister(config: GatewayConfig, ledger: Ledger): Sqli
 export function openConsentStore(config: GatewayConfig, ledger: Ledger, log?: Logger, purgeHooks?: readonly PurgeHook[]): SqliteConsentStore {
   const s = familiesSettings(config);
   const optOuts = ledger instanceof SqliteLedger ? [new SmsOptOuts(ledger.database()).purgeHook()] : [];
-  const hooks = [...openExtractRegister(config, ledger).purgeHooks(), ...optOuts, ...(purgeHooks ?? [])];
+  const register = openExtractRegister(config, ledger);
+  const hooks = [...register.purgeHooks(), ...optOuts, ...(purgeHooks ?? [])];
+  const schools = extractSchools(config);
   return new SqliteConsentStore(ledger, {
     purgeAfterDays: s.purgeAfterDays, purgeIntervalMs: s.purgeIntervalMinutes * 60_000, evidenceRetentionDays: s.evidenceRetentionDays,
     idNamespace: config.gateway.idNamespace ?? DEFAULT_ID_NAMESPACE, ...(log ? { log } : {}), purgeHooks: hooks,
+    // The class bundles that carried a purged child's pages are printed again for the families left in them.
+    afterPurge: (report) => reprintClassBundles(register.takeRemovedBundles(), {
+      ledger, register, schools, now: () => new Date(report.at), log: log ?? nullLogger, owner: `purge:${randomUUID().slice(0, 8)}`,
+    }),
   });
 }
 
@@ -97,13 +104,14 @@ export function createFamiliesRuntime(config: GatewayConfig, ledger: Ledger, dep
   const smsClient = smsCfg ? smsGatewayConfigOf(smsCfg) : undefined;
   if (smsCfg && smsClient) {
     const log = deps.log.child({ component: 'sms' });
+    const calendars = loadCalendarSet();
     const sms = createHttpSmsGateway({
       config: smsClient, now: deps.now, log,
       http: createHttpClient({ log, side: 'sink', now: deps.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), timeoutMs: smsCfg.timeoutMs }),
     });
     out.sms = sms;
     out.smsNotifier = new SmsNotifier({
-      ledger, store, gate, sms, schools: smsSchools(config, smsCfg), calendar: loadCalendarSet().federal, log, now: deps.now,
+      ledger, store, gate, sms, schools: smsSchools(config, smsCfg, calendars), calendar: calendars.federal, log, now: deps.now,
       policy: { maxAttempts: emailCfg?.maxAttempts ?? 8, backoffBaseMs: emailCfg?.backoffBaseMs ?? 60_000, backoffCapMs: emailCfg?.backoffCapMs ?? 3_600_000 },
       ...(out.transport ? { mail: { transport: out.transport } } : {}),
     });
@@ -111,10 +119,19 @@ export function createFamiliesRuntime(config: GatewayConfig, ledger: Ledger, dep
   return out;
 }
 
-/** Schools as the SMS notifier sees them: `schools[].families.sms` over `gateway.sms`. */
-export function smsSchools(config: GatewayConfig, gateway: Partial<SmsChannelConfig>): SmsNotifierSchool[] {
+/**
+ * Schools as the SMS notifier sees them: `schools[].families.sms` over `gateway.sms`. Quiet hours
+ * use the school's regional production calendar when `schools[].sla.calendarRegion` names one
+ * (a regional holiday is a day off for the families there too); an unknown region is GW_CONFIG_INVALID.
+ */
+export function smsSchools(config: GatewayConfig, gateway: Partial<SmsChannelConfig>, calendars?: CalendarSet): SmsNotifierSchool[] {
   return config.schools.map((s) => {
-    const raw = ((s as unknown as { families?: { sms?: SmsPolicyOverrides } }).families ?? {}).sms ?? {};
-    return { id: s.id, name: s.name, timezone: s.timezone, sms: schoolSmsSettings(raw), policy: resolveSmsPolicy(gateway, raw) };
+    const block = s as unknown as { families?: { sms?: SmsPolicyOverrides }; sla?: { calendarRegion?: unknown } };
+    const raw = (block.families ?? {}).sms ?? {};
+    const region = typeof block.sla?.calendarRegion === 'string' ? block.sla.calendarRegion : undefined;
+    return {
+      id: s.id, name: s.name, timezone: s.timezone, sms: schoolSmsSettings(raw), policy: resolveSmsPolicy(gateway, raw),
+      ...(region && calendars ? { calendar: calendars.forRegion(region) } : {}),
+    };
   });
 }

@@ -28,6 +28,7 @@ import { addDays } from '../../infra/adapter-kit/dates';
 import type { NotifierSchool } from './config';
 import { FamilyDataReader, type BodyRow } from './data';
 import { NoticeOutbox, type NoticeRow } from './outbox';
+import { queueInstantNotices } from './instant';
 import { absenceLetter, digestLetter, finalMarkLetter, type DigestView, type FinalMarkView, type Letter } from './templates';
 import type { MailTransport } from './transport';
 
@@ -53,7 +54,6 @@ export interface EmailNotifierDeps {
 export interface TickResult { queued: number; sent: number; withheld: number; empty: number; retry: number; dead: number }
 
 const WATERMARK = 'email.watermark';
-const FINAL_KINDS = new Set(['period', 'annual', 'final', 'exam']);
 const OUTAGES = new Set(['GW_SINK_AUTH_FAILED', 'GW_SINK_TIMEOUT', 'GW_SINK_UNAVAILABLE']);
 const DAY_MS = 86_400_000;
 
@@ -92,35 +92,10 @@ export class EmailNotifier {
   }
 
   private queueInstant(now: Date): number {
-    const stored = this.outbox.getState(WATERMARK);
-    if (stored === undefined) {
-      this.outbox.setState(WATERMARK, String(this.reader.latestRevision()));
-      return 0;
-    }
-    let wm = Number(stored);
-    let queued = 0;
-    for (;;) {
-      const rows = this.reader.newerThan(wm, 500);
-      for (const row of rows) {
-        wm = row.revision;
-        const school = this.schools.get(row.school_id);
-        if (!school?.email.enabled) continue;
-        const b = JSON.parse(row.body) as Record<string, unknown>;
-        const child = str(b['studentId']);
-        if (b['status'] !== 'active' || child === undefined) continue;
-        const maxAge = school.email.instantMaxAgeDays;
-        if (row.entity_type === 'attendance_event' && school.email.instant.includes('absence') && String(b['category'] ?? '').startsWith('absent_')) {
-          if ((str(b['date']) ?? '') < addDays(localDateOf(now, school.timezone), -maxAge)) continue;
-          queued += this.outbox.queue({ key: `absence:${row.id}`, schoolId: row.school_id, childId: child, kind: 'absence', recordId: row.id }, now.toISOString());
-        } else if (row.entity_type === 'mark' && school.email.instant.includes('final_mark') && FINAL_KINDS.has(String(b['kind']))) {
-          if ((str(b['markedAt']) ?? row.first_seen_at) < new Date(now.getTime() - maxAge * DAY_MS).toISOString()) continue;
-          const value = (b['value'] as { raw?: string } | undefined)?.raw ?? '';
-          queued += this.outbox.queue({ key: `final:${row.id}:${String(b['markStatus'])}:${value}`, schoolId: row.school_id, childId: child, kind: 'final_mark', recordId: row.id }, now.toISOString());
-        }
-      }
-      this.outbox.setState(WATERMARK, String(wm));
-      if (rows.length < 500) return queued;
-    }
+    return queueInstantNotices(this.outbox, this.reader, WATERMARK, (id) => {
+      const s = this.schools.get(id);
+      return s?.email.enabled ? { ...s.email, timezone: s.timezone } : undefined;
+    }, now);
   }
 
   private async queueDigests(now: Date): Promise<number> {

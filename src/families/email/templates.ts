@@ -137,7 +137,7 @@ export function digestLetter(v: DigestView): Letter | undefined {
   if (v.changes.length > 0) sections.push({ heading: 'Изменения в расписании', items: v.changes.map((c) => `${ruDate(c.date)}${c.number !== undefined ? `, ${c.number}-й урок` : ''}, ${c.subject}: ${CHANGE[c.state] ?? c.state}`) });
   if (v.tests.length > 0) sections.push({ heading: 'Ближайшие контрольные', items: v.tests.map((t) => `${ruDate(t.date)}, ${t.subject}: ${t.title}`) });
   if (sections.length === 0) return undefined;
-  if (v.forecast.length > 0) sections.push({ heading: 'Прогноз итоговых отметок (не является официальной отметкой)', items: v.forecast.map((f) => `${f.subject}: ${f.forecast}`) });
+  if (v.forecast.length > 0) sections.push({ heading: 'Прогноз отметок за текущий период (не является официальной отметкой)', items: v.forecast.map((f) => `${f.subject}: ${f.forecast}`) });
   const subject = `Дневник за ${ruDate(v.date)}: ${shortName(v.child)}`;
   return { subject, ...wrap(subject, v.schoolTitle, ['Здравствуйте! Сводка за день:'], sections) };
 }

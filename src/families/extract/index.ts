@@ -6,3 +6,4 @@ export * from './register';
 export * from './run';
 export * from './recipients';
 export * from './schedule';
+export * from './reprint';

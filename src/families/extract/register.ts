@@ -14,8 +14,9 @@
  * moment a record reached the family on paper (RecordFacts.servedAt).
  *
  * Withdrawal purge (`purgeHooks()`): the child's register rows and PDF files go, and so does
- * each class bundle PDF that carried the child's pages (the next run of that week prints the
- * bundle again without them); the consent purge's audit row counts both.
+ * each class bundle PDF that carried the child's pages; the consent purge's audit row counts
+ * both. The removed bundles are remembered (`takeRemovedBundles()`) so that, once the purge has
+ * committed, `reprintClassBundles` (reprint.ts) prints each again for the families left in it.
  */
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -77,6 +78,8 @@ export interface ExtractRegister {
   overdue(now: string): Promise<PaperExtract[]>;
   /** When a record first reached its family on paper (earliest hand-over of an extract carrying it). */
   servedAt(recordId: string): Promise<string | undefined>;
+  /** A class bundle PDF was written carrying these students' pages (so the withdrawal purge finds every copy, whatever folder it went to). */
+  recordBundle?(b: { path: string; schoolId: string; week: string; classGroupId: string; studentIds: readonly string[] }): Promise<void>;
 }
 
 interface Row {
@@ -92,6 +95,10 @@ export const EXTRACT_PURGE_FILES = 'paper_extract_files';
 /** The class bundle a family PDF belongs to: `<week dir>/<class>/<id>.pdf` → `<week dir>/<class>.pdf` (run.ts lays them out so). */
 export const classBundleOf = (familyPdf: string): string => `${dirname(familyPdf)}.pdf`;
 
+/** `family_state` keys of the class bundles that carried a student's pages (as SMS opt-outs keep theirs; no schema change). */
+const bundlePrefix = (schoolId: string, studentId: string): string => `extract-bundle|${schoolId}|${studentId}|`;
+const bundleKey = (schoolId: string, studentId: string, path: string): string => `${bundlePrefix(schoolId, studentId)}${path}`;
+
 /** Removes a file; true when it existed. Errors other than "not there" are thrown: a PDF that cannot be destroyed must fail the purge. */
 function removeFile(path: string): boolean {
   try {
@@ -103,9 +110,33 @@ function removeFile(path: string): boolean {
   }
 }
 
+/** A class bundle PDF the withdrawal purge removed because it carried a purged child's pages. */
+export interface RemovedBundle {
+  /** Absolute path of the bundle (`<outDir>/<school>/<week>/<class>.pdf`). */
+  path: string;
+  schoolId: string;
+  week: string;
+  classGroupId: string;
+  purgedChildren: string[];
+}
+
 export class SqliteExtractRegister implements ExtractRegister {
+  private readonly removedBundles = new Map<string, RemovedBundle>();
+
   /** `db` is the ledger's connection (`SqliteLedger.database()`), migrated to version 7 or later. */
   constructor(private readonly db: Db, private readonly idNamespace = DEFAULT_ID_NAMESPACE) {}
+
+  /** The class bundles removed by this register's purge hooks since the last call (and forgets them). */
+  takeRemovedBundles(): RemovedBundle[] {
+    const out = [...this.removedBundles.values()];
+    this.removedBundles.clear();
+    return out;
+  }
+
+  /** True while the register still has rows of this student (a purge that rolled back). */
+  hasStudent(schoolId: string, studentId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM paper_extracts WHERE school_id = ? AND student_id = ? LIMIT 1').get(schoolId, studentId) !== undefined;
+  }
 
   private refsOf(id: string): RecordRef[] {
     return this.db.prepare('SELECT record_id AS id, revision FROM paper_extract_records WHERE extract_id = ? ORDER BY record_id').all(id) as RecordRef[];
@@ -188,6 +219,12 @@ export class SqliteExtractRegister implements ExtractRegister {
     return guard(() => (this.db.prepare(`SELECT * FROM paper_extracts WHERE state IN ('generated', 'printed') AND due_at < ? ORDER BY due_at`).all(now) as Row[]).map((r) => this.toExtract(r)));
   }
 
+  recordBundle(b: { path: string; schoolId: string; week: string; classGroupId: string; studentIds: readonly string[] }): Promise<void> {
+    const put = this.db.prepare('INSERT INTO family_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
+    const value = JSON.stringify({ week: b.week, classGroupId: b.classGroupId });
+    return guard(() => this.db.transaction(() => { for (const st of b.studentIds) put.run(bundleKey(b.schoolId, st, b.path), value); }).immediate());
+  }
+
   servedAt(recordId: string): Promise<string | undefined> {
     return guard(() => {
       const v = this.db.prepare(`SELECT MIN(e.handed_over_at) FROM paper_extract_records x JOIN paper_extracts e ON e.id = x.extract_id
@@ -203,14 +240,32 @@ export class SqliteExtractRegister implements ExtractRegister {
    * and is retried by the next run with the rows still there to find the files.
    */
   purgeHooks(): PurgeHook[] {
-    const paths = (schoolId: string, childId: string): string[] =>
-      (this.db.prepare('SELECT pdf_path FROM paper_extracts WHERE school_id = ? AND student_id = ? AND pdf_path IS NOT NULL').pluck().all(schoolId, childId) as string[]);
+    const rows = (schoolId: string, childId: string): Array<{ pdf_path: string; week: string; class_group_id: string }> =>
+      this.db.prepare('SELECT pdf_path, week, class_group_id FROM paper_extracts WHERE school_id = ? AND student_id = ? AND pdf_path IS NOT NULL')
+        .all(schoolId, childId) as Array<{ pdf_path: string; week: string; class_group_id: string }>;
+    const bundlesOf = (schoolId: string, childId: string): Array<{ pdf_path: string; week: string; class_group_id: string; bundle: string }> => {
+      const prefix = bundlePrefix(schoolId, childId);
+      return (this.db.prepare('SELECT name, value FROM family_state WHERE substr(name, 1, length(?)) = ?').all(prefix, prefix) as Array<{ name: string; value: string }>)
+        .map((r) => {
+          const v = JSON.parse(r.value) as { week: string; classGroupId: string };
+          return { pdf_path: '', week: v.week, class_group_id: v.classGroupId, bundle: r.name.slice(prefix.length) };
+        });
+    };
     return [
       {
         name: EXTRACT_PURGE_FILES,
         destroy: (schoolId, childId) => {
-          const own = paths(schoolId, childId);
-          const files = new Set([...own, ...own.map(classBundleOf)]);
+          const found = [...rows(schoolId, childId).map((r) => ({ ...r, bundle: classBundleOf(r.pdf_path) })), ...bundlesOf(schoolId, childId)];
+          const own = found.filter((r) => r.pdf_path !== '').map((r) => r.pdf_path);
+          // Remembered whether or not the bundle is still on disk (a failed purge may have removed it already):
+          // `takeRemovedBundles()` hands them to the reprint after the purge has committed.
+          for (const r of found) {
+            const path = r.bundle;
+            const prev = this.removedBundles.get(path);
+            this.removedBundles.set(path, { path, schoolId, week: r.week, classGroupId: r.class_group_id, purgedChildren: [...new Set([...(prev?.purgedChildren ?? []), childId])] });
+          }
+          const files = new Set([...own, ...found.map((r) => r.bundle)]);
+          this.db.prepare('DELETE FROM family_state WHERE substr(name, 1, length(?)) = ?').run(bundlePrefix(schoolId, childId), bundlePrefix(schoolId, childId));
           let n = 0;
           for (const f of files) if (removeFile(f)) n++;
           return n;

@@ -144,7 +144,10 @@ export async function runWeeklyExtracts(deps: WeeklyExtractDeps, o: WeeklyExtrac
     const title = list[0]!.data.classGroup.title;
     const pdf = await toPdf(classBundleDoc(list.map((f) => f.data), { schoolName: o.schoolName, classTitle: title, weekId: week.id, generatedAt, timeZone: o.timeZone }));
     const file = dir ? join(dir, `${fileSafe(title)}.pdf`) : undefined;
-    if (file) await writeFile(file, pdf);
+    if (file) {
+      await writeFile(file, pdf);
+      await deps.register.recordBundle?.({ path: file, schoolId: o.schoolId, week: week.id, classGroupId, studentIds: list.map((f) => f.studentId) });
+    }
     classes.push({ classGroupId, title, families: list.length, pdf, ...(file ? { file } : {}) });
   }
   classes.sort((a, b) => ru.compare(a.title, b.title));

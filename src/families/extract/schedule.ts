@@ -17,7 +17,8 @@ import { runWeeklyExtracts, type ExtractsConfig, type PaperRecipients, type Week
 export const DEFAULT_EXTRACTS_SCHEDULE = '0 7 * * 1';
 export const DEFAULT_EXTRACTS_OUT_DIR = 'data/extracts';
 /** A weekly run of a big school renders a few hundred PDFs; the lock outlives it comfortably. */
-const LOCK_MS = 30 * 60_000;
+export const EXTRACTS_LOCK_MS = 30 * 60_000;
+const LOCK_MS = EXTRACTS_LOCK_MS;
 
 export const extractsLockName = (schoolId: string): string => `extracts:${schoolId}`;
 

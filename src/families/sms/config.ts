@@ -3,6 +3,7 @@
  * config/gateway.schema.json (`gateway.sms`, and per school `schools[].families.sms`), their
  * TypeScript shapes, and the merge into one `SmsPolicy`.
  */
+import { GatewayError } from '../../core/errors';
 import type { SmsGatewayConfig } from './client';
 import type { FallbackChannel, SmsPolicy, TranslitMode } from './policy';
 import { DEFAULT_QUIET_HOURS, type QuietHoursPolicy, type SendWindow, type UrgentRule } from './quiet-hours';
@@ -48,7 +49,12 @@ export const SMS_GATEWAY_CONFIG_SCHEMA = {
   properties: {
     enabled: { type: 'boolean', default: false },
     dialect: { enum: ['generic-json'], default: 'generic-json', description: 'Wire format of the SMS gateway (src/families/sms/client.ts).' },
-    baseUrl: { type: 'string', format: 'uri' },
+    baseUrl: {
+      type: 'string',
+      // A literal http(s) URL, or a whole ${ENV} reference (the loader skips value checks on references only for adapter
+      // configs, not for this gateway-level block); the resolved value is checked by smsGatewayConfigOf.
+      anyOf: [{ format: 'uri', pattern: '^https?://' }, { pattern: '^\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}$' }],
+    },
     token: { type: 'string', minLength: 1, 'x-secret': true },
     sender: { type: 'string', minLength: 1, maxLength: 11, description: 'Alphanumeric sender name registered with the operators.' },
     timeoutMs: { type: 'integer', minimum: 100, maximum: 120000, default: 10000 },
@@ -126,8 +132,23 @@ export function resolveSmsPolicy(gateway: Partial<SmsChannelConfig> = {}, school
   };
 }
 
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
 /** The client's part of the config (secrets already resolved by the config loader). */
 export function smsGatewayConfigOf(c: SmsChannelConfig): SmsGatewayConfig | undefined {
   if (!c.enabled || !c.baseUrl || !c.token) return undefined;
+  if (!isHttpUrl(c.baseUrl)) {
+    // The value may come from the environment: the message names the path, never the value.
+    throw new GatewayError('GW_CONFIG_INVALID', 'gateway.sms.baseUrl is not an http(s) URL after resolving environment references', {
+      issues: [{ path: '/gateway/sms/baseUrl', message: 'must be an http or https URL' }],
+    });
+  }
   return { baseUrl: c.baseUrl, token: c.token, timeoutMs: c.timeoutMs, maxAttempts: c.maxAttempts, ...(c.sender ? { sender: c.sender } : {}) };
 }

@@ -26,10 +26,9 @@ import type { Logger } from '../../core/logger';
 import type { SqliteConsentStore } from '../../ledger/sqlite/consent-store';
 import { SqliteLedger } from '../../ledger/sqlite/sqlite-ledger';
 import { backoffDelay } from '../../pipeline/backoff';
-import { addDays } from '../../infra/adapter-kit/dates';
-import { localDateOf } from '../../sla/local-time';
 import { FamilyDataReader } from '../email/data';
 import { NoticeOutbox, type NoticeRow } from '../email/outbox';
+import { queueInstantNotices } from '../email/instant';
 import { absenceLetter, finalMarkLetter, ruDate, shortName, type AbsenceView, type FinalMarkView, type Letter } from '../email/templates';
 import type { MailTransport } from '../email/transport';
 import type { SmsGateway } from './client';
@@ -45,6 +44,8 @@ export interface SmsNotifierSchool {
   timezone: string;
   sms: SchoolSmsSettings;
   policy: SmsPolicy;
+  /** The production calendar of the school's region (`schools[].sla.calendarRegion`); absent = `SmsNotifierDeps.calendar`. */
+  calendar?: DayCalendar;
 }
 
 /** What the notifier needs of the consent registry (SqliteConsentStore has it). */
@@ -94,7 +95,6 @@ export interface Progress {
 }
 
 const WATERMARK = 'watermark';
-const FINAL_KINDS = new Set(['period', 'annual', 'final', 'exam']);
 const DAY_MS = 86_400_000;
 const DEFAULT_REPORT_WINDOW_MS = 3 * DAY_MS;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -150,35 +150,10 @@ export class SmsNotifier {
   }
 
   private queueInstant(now: Date): number {
-    const stored = this.outbox.getState(WATERMARK);
-    if (stored === undefined) {
-      this.outbox.setState(WATERMARK, String(this.reader.latestRevision()));
-      return 0;
-    }
-    let wm = Number(stored);
-    let queued = 0;
-    for (;;) {
-      const rows = this.reader.newerThan(wm, 500);
-      for (const row of rows) {
-        wm = row.revision;
-        const school = this.schools.get(row.school_id);
-        if (!school?.sms.enabled) continue;
-        const b = JSON.parse(row.body) as Record<string, unknown>;
-        const child = str(b['studentId']);
-        if (b['status'] !== 'active' || child === undefined) continue;
-        const maxAge = school.sms.instantMaxAgeDays;
-        if (row.entity_type === 'attendance_event' && school.sms.instant.includes('absence') && String(b['category'] ?? '').startsWith('absent_')) {
-          if ((str(b['date']) ?? '') < addDays(localDateOf(now, school.timezone), -maxAge)) continue;
-          queued += this.outbox.queue({ key: `absence:${row.id}`, schoolId: row.school_id, childId: child, kind: 'absence', recordId: row.id }, now.toISOString());
-        } else if (row.entity_type === 'mark' && school.sms.instant.includes('final_mark') && FINAL_KINDS.has(String(b['kind']))) {
-          if ((str(b['markedAt']) ?? row.first_seen_at) < new Date(now.getTime() - maxAge * DAY_MS).toISOString()) continue;
-          const value = (b['value'] as { raw?: string } | undefined)?.raw ?? '';
-          queued += this.outbox.queue({ key: `final:${row.id}:${String(b['markStatus'])}:${value}`, schoolId: row.school_id, childId: child, kind: 'final_mark', recordId: row.id }, now.toISOString());
-        }
-      }
-      this.outbox.setState(WATERMARK, String(wm));
-      if (rows.length < 500) return queued;
-    }
+    return queueInstantNotices(this.outbox, this.reader, WATERMARK, (id) => {
+      const s = this.schools.get(id);
+      return s?.sms.enabled ? { ...s.sms, timezone: s.timezone } : undefined;
+    }, now);
   }
 
   /** The notice's texts from the ledger, or why it may not go. */
@@ -317,7 +292,7 @@ export class SmsNotifier {
         notice: { phone, text: c.text, urgent: school.sms.urgent.includes(c.kind), timeZone: school.timezone },
         consent: await this.d.store.smsConsentOf(n.school_id, phone), operatorOptOut: this.optOuts.since(n.school_id, phone) !== undefined,
         // Which fallback is possible is decided per applicant when falling back (fallBack); here only "SMS or not".
-        channels: { email: true, paper: true }, policy: school.policy, calendar: this.d.calendar, now,
+        channels: { email: true, paper: true }, policy: school.policy, calendar: school.calendar ?? this.d.calendar, now,
       });
       last = { phone, decision };
       if (decision.action === 'send' || decision.action === 'defer') return last;

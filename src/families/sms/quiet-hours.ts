@@ -66,7 +66,7 @@ function windowFor(date: string, policy: QuietHoursPolicy, cal: DayCalendar, urg
 
 /**
  * May an SMS go out at `now` to a recipient in `timeZone`, and if not, when? A calendar year
- * the production calendar does not cover throws GW_CONFIG_INVALID (no weekends-only guess).
+ * the production calendar does not cover throws GW_SLA_CALENDAR_MISSING (no weekends-only guess).
  */
 export function sendSlot(now: Date, timeZone: string, policy: QuietHoursPolicy, cal: DayCalendar, urgent = false): SendSlot {
   const local = toLocal(now, timeZone);

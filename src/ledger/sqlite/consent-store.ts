@@ -12,7 +12,7 @@ import type {
   ApplicantKind, ChildConsentStatus, ChildRef, ConsentFilter, ConsentInput, ConsentRecord, ConsentStore, ContactChannel, ContactsInput, PurgeHook,
   FamilyContacts, PaperFamily, PaperFilter, PurgeAuditEntry, PurgeReport, Recipient, RegisterResult, WithdrawalInput,
 } from '../../core/consent';
-import { GatewayError, type Issue } from '../../core/errors';
+import { GatewayError, toGatewayError, type Issue } from '../../core/errors';
 import { canonicalId, DEFAULT_ID_NAMESPACE } from '../../core/ids';
 import type { Ledger } from '../../core/ledger';
 import { nullLogger, type Logger } from '../../core/logger';
@@ -51,6 +51,11 @@ export interface ConsentStoreOptions {
   log?: Logger;
   /** Other family stores joining the withdrawal purge (printed extracts…). */
   purgeHooks?: readonly PurgeHook[];
+  /**
+   * Runs after a purge run has committed (e.g. reprinting the class bundles that carried a purged
+   * child's pages). Its failure is logged (code only) and does not fail the purge.
+   */
+  afterPurge?: (report: PurgeReport) => Promise<unknown>;
 }
 
 const bad = (issues: Issue[], what: string): GatewayError =>
@@ -58,8 +63,9 @@ const bad = (issues: Issue[], what: string): GatewayError =>
 
 export class SqliteConsentStore implements ConsentStore {
   private readonly db: Db;
-  private readonly opts: Required<Omit<ConsentStoreOptions, 'log' | 'purgeHooks'>>;
+  private readonly opts: Required<Omit<ConsentStoreOptions, 'log' | 'purgeHooks' | 'afterPurge'>>;
   private readonly hooks: readonly PurgeHook[];
+  private readonly afterPurge: ConsentStoreOptions['afterPurge'];
   private readonly log: Logger;
   private st: Statements | undefined;
   private purger: ConsentPurger | undefined;
@@ -79,6 +85,7 @@ export class SqliteConsentStore implements ConsentStore {
     };
     this.log = opts.log ?? nullLogger;
     this.hooks = opts.purgeHooks ?? [];
+    this.afterPurge = opts.afterPurge;
   }
 
   private get s(): Statements {
@@ -282,9 +289,15 @@ export class SqliteConsentStore implements ConsentStore {
     return replayed;
   }
 
-  purgeWithdrawn(now: string): Promise<PurgeReport> {
+  async purgeWithdrawn(now: string): Promise<PurgeReport> {
     this.purger ??= new ConsentPurger(this.db, this.purgeOptions(), this.log);
-    return this.purger.run(now);
+    const report = await this.purger.run(now);
+    if (this.afterPurge) {
+      await this.afterPurge(report).catch((e: unknown) => {
+        this.log.error('after-purge step failed (the purge itself is done)', { code: toGatewayError(e).code });
+      });
+    }
+    return report;
   }
 
   purgeLog(f: { schoolId?: string; childId?: string; limit?: number }): Promise<PurgeAuditEntry[]> {

@@ -50,7 +50,9 @@ interface TransitionParams {
  * moves the per-state counters. Call it inside a LedgerCounters transaction.
  *
  * Column rules by target state: `in_flight` counts an attempt and takes the lease; `pending`
- * (operator replay) resets attempts to 0; `delivered` stamps delivered_at; every state but
+ * (operator replay) resets attempts to 0; `delivered` stamps delivered_at and `rejected` clears
+ * it (a refusal after delivery: the record did not arrive, so the SLA engine, which counts
+ * delivered_at, no longer counts it; the audit row keeps when it was delivered); every state but
  * `in_flight` drops the lease. `last_error` is only ever replaced, never cleared, so a replayed or
  * delivered row still shows what went wrong before.
  */
@@ -71,7 +73,7 @@ export class DeliveryTransitions {
         next_attempt_at = COALESCE(@nextAttemptAt, next_attempt_at),
         last_error = COALESCE(@lastError, last_error),
         remote_ref = COALESCE(@remoteRef, remote_ref),
-        delivered_at = CASE @to WHEN 'delivered' THEN @now ELSE delivered_at END
+        delivered_at = CASE @to WHEN 'delivered' THEN @now WHEN 'rejected' THEN NULL ELSE delivered_at END
       WHERE id = @id AND state = @from
       RETURNING attempts`);
     this.audit = db.prepare(`
@@ -91,7 +93,7 @@ export class DeliveryTransitions {
         next_attempt_at = COALESCE(@nextAttemptAt ->> CAST(id AS TEXT), next_attempt_at),
         last_error = COALESCE(@lastError ->> CAST(id AS TEXT), last_error),
         remote_ref = COALESCE(@remoteRef ->> CAST(id AS TEXT), remote_ref),
-        delivered_at = CASE @to WHEN 'delivered' THEN @now ELSE delivered_at END
+        delivered_at = CASE @to WHEN 'delivered' THEN @now WHEN 'rejected' THEN NULL ELSE delivered_at END
       WHERE state = @from AND id IN (SELECT value FROM json_each(@ids))`);
     // One audit row per moved row, in the order given, with the row's attempt count after the move.
     this.auditMany = db.prepare<[Record<string, unknown>]>(`

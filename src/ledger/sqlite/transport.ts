@@ -4,7 +4,9 @@
  * `acknowledged_at` (migration 6) and `remote_detail` (migration 8) of `deliveries`.
  *
  * These columns are not part of the delivery state machine: writing them never changes a
- * delivery's state and writes no attempt row. Every write is one transaction; lookups by
+ * delivery's state and writes no attempt row, with one exception: a refusal the destination
+ * sends after it took the message (`setRemoteStatus` with `refused`) moves a delivered delivery
+ * to `rejected` through DeliveryTransitions (checked, audited, counted), in the same transaction. Every write is one transaction; lookups by
  * transport id use the partial index `deliveries_transport (sink_id, transport_id)`.
  */
 import type { DeliveryState } from '../../core/delivery-states';
@@ -12,7 +14,11 @@ import type { EntityType } from '../../core/records';
 import type {
   DeliveryTransport, DeliveryTransportState, RemoteStatusUpdate, SettleInput, SinkTransport, TransportDelivery,
 } from '../../core/transport';
+import { GatewayError } from '../../core/errors';
 import { guard, StatementCache, type Db } from './connection';
+import { LedgerCounters } from './counters';
+import { GATEWAY_ACTOR } from './deliveries';
+import { DeliveryTransitions } from './transitions';
 
 interface TransportRow {
   id: number;
@@ -93,6 +99,8 @@ function lookupIn(sql: StatementCache, sinkId: string | undefined, deliveryIds: 
 }
 
 class SqliteSinkTransport implements SinkTransport {
+  private refusalParts: { transitions: DeliveryTransitions; tx: <R>(work: () => R) => R } | undefined;
+
   constructor(private readonly db: Db, private readonly sql: StatementCache, readonly sinkId: string) {}
 
   assign(transportId: string, deliveryIds: readonly number[], _now: string): Promise<void> {
@@ -142,13 +150,35 @@ class SqliteSinkTransport implements SinkTransport {
     return guard(() => this.rowsOf(transportId).map(toDelivery));
   }
 
-  setRemoteStatus(updates: readonly RemoteStatusUpdate[], now: string): Promise<void> {
-    return guard(() => this.db.transaction(() => {
+  setRemoteStatus(updates: readonly RemoteStatusUpdate[], now: string): Promise<number> {
+    return guard(() => this.refusals().tx(() => {
+      let moved = 0;
       for (const u of updates) {
-        this.sql.get('UPDATE deliveries SET remote_status = ?, remote_status_at = ?, remote_detail = ? WHERE sink_id = ? AND id = ?')
-          .run(u.status, now, u.detail ?? null, this.sinkId, u.deliveryId);
+        const changed = this.sql.get('UPDATE deliveries SET remote_status = ?, remote_status_at = ?, remote_detail = ? WHERE sink_id = ? AND id = ?')
+          .run(u.status, now, u.detail ?? null, this.sinkId, u.deliveryId).changes;
+        if (!u.refused || changed === 0) continue;
+        // Only a delivered row moves: one in flight or waiting is settled by its own push
+        // (push.ts turns a refused transport state into a rejection), a finished one stays.
+        const state = this.sql.get<{ state: DeliveryState }>('SELECT state FROM deliveries WHERE id = ?').get(u.deliveryId)?.state;
+        if (state !== 'delivered') continue;
+        const reason = u.detail ?? u.status;
+        this.refusals().transitions.apply(u.deliveryId, 'delivered', 'rejected', {
+          now, actor: GATEWAY_ACTOR, message: `refused by the destination after delivery: ${reason}`,
+          error: new GatewayError('GW_SINK_REJECTED', `refused by the destination after delivery: ${reason}`, { context: { deliveryId: u.deliveryId } }).toJSON(),
+        });
+        moved++;
       }
-    })());
+      return moved;
+    }));
+  }
+
+  /** Transitions and counters for refusals, prepared on first use (after the schema exists). */
+  private refusals(): { transitions: DeliveryTransitions; tx: <R>(work: () => R) => R } {
+    if (!this.refusalParts) {
+      const counters = new LedgerCounters(this.db);
+      this.refusalParts = { transitions: new DeliveryTransitions(this.db, counters), tx: (work) => counters.transaction(work)() };
+    }
+    return this.refusalParts;
   }
 
   acknowledge(transportId: string, now: string): Promise<number> {
