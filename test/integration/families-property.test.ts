@@ -1,16 +1,21 @@
 /**
  * Property: over random schools, families, consents, refusals, expiries and withdrawals over
  * time, with random records flowing through the real pipeline, the real DeliveryWorker (an
- * in-test recording sink), the pull-API helper, the e-mail notifier to a real SMTP server and
- * the SMS notifier to the SMS-gateway simulator (real loopback HTTP),
+ * in-test recording sink), the pull-API helper, the ФГИС «Моя школа» pull API served over
+ * loopback HTTP by the intake app (a gateway-issued OAuth2 client-credentials token, every
+ * child's and guardian's ЕСИА account asked for its Schedule at every step), the e-mail notifier
+ * to a real SMTP server and the SMS notifier to the SMS-gateway simulator (real loopback HTTP),
  * no record of a child reaches an electronic channel at a moment the child lacks a valid
  * consent for it; refusals are listed for paper; a withdrawal's purge leaves nothing of the
- * child; and nothing is over-blocked (a consented child's marks all arrive).
+ * child; and nothing is over-blocked (a consented child's marks all arrive, pushed and pulled).
  * The oracle (fixtures/families/oracle.ts) and the record → children map are the test's own.
  */
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import http from 'node:http';
 import type { DeliveryItem, SinkAdapter } from '../../src/core/adapter';
 import type { ConsentGate } from '../../src/core/consent';
+import { DEFAULT_ID_NAMESPACE, uuidv5 } from '../../src/core/ids';
 import type { Ledger } from '../../src/core/ledger';
 import { nullLogger } from '../../src/core/logger';
 import type { MappedRecord } from '../../src/core/records';
@@ -18,7 +23,9 @@ import { pick, rngFor, shuffle, type Rng } from '../../src/infra/sim/rng';
 import type { NotifierSchool } from '../../src/families/email/config';
 import { EmailNotifier } from '../../src/families/email/notifier';
 import { createMailTransport, type MailTransport } from '../../src/families/email/transport';
-import { createConsentGate, gatedRecords } from '../../src/families/gate';
+import { childAllowedFor, createConsentGate, gatedRecords } from '../../src/families/gate';
+import { createTokenIssuer, parseClients } from '../../src/http/fgis/oauth';
+import { createIntakeApp } from '../../src/http/intake-app';
 import { SqliteConsentStore } from '../../src/ledger/sqlite/consent-store';
 import { localDateOf } from '../../src/sla/local-time';
 import { DeliveryWorker } from '../../src/pipeline/deliver';
@@ -36,7 +43,17 @@ const STEPS = 28;
 const SINK = 'portal';
 const CODES = ['абв', 'где', 'жзи', 'клм', 'ноп', 'рст', 'уфх', 'цчш', 'щэю', 'яаб', 'вгд', 'еёж', 'зий', 'кло', 'мнп', 'орс', 'тук', 'фхц', 'чшщ', 'эюя'];
 
-interface Kid { school: number; src: string; id: string; name: string; guardians: string[]; guardianSrcs: string[]; older: boolean }
+interface Kid { school: number; src: string; id: string; name: string; guardians: string[]; guardianSrcs: string[]; older: boolean; esia: string }
+/** An ЕСИА account the pull API is asked about: a child's own, or a guardian's (who sees the linked children). */
+interface Account { esia: string; school: number; kids: () => Kid[] }
+/** A child's own record shown in a Schedule: a mark (as a lesson's score) or an absence (as its attendance). */
+interface Personal { id: string; kid: Kid; kind: 'mark' | 'attendance'; raw?: string }
+
+const FGIS_CLIENT = 'fgis-prop';
+const FGIS_SECRET = 'prop-fgis-secret-0123';
+const DAY = 86_400_000;
+/** A person record with its ЕСИА account, as the pull API finds people by it. */
+const withEsia = (r: MappedRecord, esia: string): MappedRecord => ({ ...r, externalIds: [{ type: 'esia-oid', value: esia }] });
 
 describe('families: no child\'s record leaks to an electronic channel (property)', function () {
   this.timeout(180_000);
@@ -75,18 +92,27 @@ async function scenario(rng: Rng, ledger: Ledger, smtp: TestSmtp, transport: Mai
   const purgedAt = new Map<string, string>();
   const codes = shuffle(rng, CODES);
   const routes = [{ sinkId: SINK, maxAttempts: 3 }];
+  let esiaSeq = 0;
+  const nextEsia = (): string => String(1_000_000_000 + 7919 * ++esiaSeq);
+  const accounts: Account[] = [];
 
   // Roster: families of 1-2 children and 1-2 guardians per school, one class.
   for (const [si, w] of schools.entries()) {
     const roster: MappedRecord[] = [w.subject('alg', 'Алгебра'), w.classGroup('7a', '7А'), w.teacher('t1', 'Смирнова', 'Ольга'), w.membership('mt1', 't1', '7a', 'teacher')];
     for (let f = 0; f < 3 + Math.floor(rng() * 3); f++) {
       const gs = Array.from({ length: 1 + Math.floor(rng() * 2) }, (_, g) => `g${f}-${g}`);
-      for (const g of gs) roster.push(w.guardian(g, `Родитель${f}`, `Имя${g}`));
+      for (const g of gs) {
+        const esia = nextEsia();
+        const gid = w.id('person', g);
+        roster.push(withEsia(w.guardian(g, `Родитель${f}`, `Имя${g}`), esia));
+        accounts.push({ esia, school: si, kids: () => kids.filter((k) => k.guardians.includes(gid)) });
+      }
       for (let c = 0; c < 1 + Math.floor(rng() * 2); c++) {
         const code = codes.pop() as string;
-        const kid: Kid = { school: si, src: `k${f}-${c}`, id: w.id('person', `k${f}-${c}`), name: `Реб${code}`, guardians: gs.map((g) => w.id('person', g)), guardianSrcs: gs, older: rng() < 0.4 };
+        const kid: Kid = { school: si, src: `k${f}-${c}`, id: w.id('person', `k${f}-${c}`), name: `Реб${code}`, guardians: gs.map((g) => w.id('person', g)), guardianSrcs: gs, older: rng() < 0.4, esia: nextEsia() };
         kids.push(kid);
-        roster.push(w.student(kid.src, `Фам${code}`, kid.name, kid.older ? '2009-02-02' : '2015-02-02'), w.membership(`m-${kid.src}`, kid.src, '7a'));
+        accounts.push({ esia: kid.esia, school: si, kids: () => [kid] });
+        roster.push(withEsia(w.student(kid.src, `Фам${code}`, kid.name, kid.older ? '2009-02-02' : '2015-02-02'), kid.esia), w.membership(`m-${kid.src}`, kid.src, '7a'));
         gs.forEach((g, gi) => {
           roster.push(w.link(`l-${kid.src}-${gi}`, kid.src, g));
           concern.set(w.id('guardian_link', `l-${kid.src}-${gi}`), { kids: [kid.id] });
@@ -142,11 +168,76 @@ async function scenario(rng: Rng, ledger: Ledger, smtp: TestSmtp, transport: Mai
       http: createHttpClient({ log: nullLogger, now: () => clock.now(), sleep: (ms) => clock.sleep(ms), side: 'sink', timeoutMs: 5000 }),
     }),
   });
+  // The ФГИС pull API as the gateway serves it: the intake app on loopback, the registry's `api` check per child.
+  const info = new Map(schools.map((w, k) => [w.schoolId, { name: `Школа ${k}`, timezone: notifierSchools[k]?.timezone ?? 'Europe/Moscow' }]));
+  const intake = http.createServer(createIntakeApp({
+    log: nullLogger,
+    fgis: {
+      basePath: '/fgis/v1', ledger, issuer: createTokenIssuer(parseClients(`${FGIS_CLIENT}:${FGIS_SECRET}`), 'prop-signing-key-0123456789abcdef', 600),
+      accountKey: 'prop-account-key', idNamespace: DEFAULT_ID_NAMESPACE, schoolInfo: (id) => info.get(id), now: () => clock.now(),
+      maxWindowDays: 120, allowChild: childAllowedFor(store, 'api', () => clock.now()),
+    },
+  }));
+  await new Promise<void>((resolve) => intake.listen(0, '127.0.0.1', resolve));
+  const fgisUrl = `http://127.0.0.1:${(intake.address() as AddressInfo).port}/fgis/v1`;
+  /** Lesson id as the Schedule shows it → the child's own record shown on that lesson. */
+  const pulled = new Map<string, Personal>();
   try {
     const firstMail = smtp.mails.length;
     const violations: string[] = [];
     const purgedKids = new Set<string>();
     let withheldApi = 0;
+    const pull = { answers: 0, notFound: 0, shown: 0, withheld: 0 };
+
+    /**
+     * Every account's Schedule over HTTP at this moment: a score or an absence shown must be of a
+     * child of that account who has a valid `api` consent now; every mark and absence in the ledger
+     * of a consented (never purged) child of the account must be shown.
+     */
+    async function pullCheck(): Promise<void> {
+      const t = iso();
+      const tok = await fetch(`${fgisUrl}/oauth/token`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: FGIS_CLIENT, client_secret: FGIS_SECRET }).toString(),
+      });
+      assert.equal(tok.status, 200, await tok.clone().text());
+      const auth = { authorization: `Bearer ${String(((await tok.json()) as { access_token: string }).access_token)}` };
+      const window = `start=2025-11-01&end=${new Date(clock.now().getTime() + 2 * DAY).toISOString().slice(0, 10)}`;
+      const present = new Set<string>();
+      for (const w of schools) {
+        for (const type of ['mark', 'attendance_event'] as const) {
+          for (const r of await ledger.listRecords({ schoolId: w.schoolId, entityType: type })) if (r.status === 'active') present.add(r.id);
+        }
+      }
+      for (const acct of accounts) {
+        const res = await fetch(`${fgisUrl}/Schedule/${acct.esia}?${window}`, { headers: auth });
+        if (res.status === 404) { pull.notFound++; continue; } // a purged person no longer carries the account
+        assert.equal(res.status, 200, await res.clone().text());
+        pull.answers++;
+        const body = (await res.json()) as { school: Array<{ class: Array<{ lesson: Array<Record<string, unknown>> }> }> };
+        const mine = acct.kids();
+        const seen = new Set<string>();
+        for (const lesson of body.school.flatMap((sc) => sc.class.flatMap((c) => c.lesson))) {
+          const score = lesson['score'] as Array<{ score: string }> | undefined;
+          const attendance = lesson['attendance'];
+          if (score === undefined && attendance === undefined) continue;
+          const p = pulled.get(String(lesson['id']));
+          if (!p) { violations.push(`api pull: personal data on lesson ${String(lesson['id'])} of no known record at ${t}`); continue; }
+          if ((score !== undefined) !== (p.kind === 'mark') || (attendance !== undefined) !== (p.kind === 'attendance')) violations.push(`api pull: lesson of ${p.id} shows the wrong kind of record`);
+          if (score !== undefined && (score.length !== 1 || score[0]?.score !== p.raw)) violations.push(`api pull: mark ${p.id} shown as ${JSON.stringify(score)}`);
+          if (!mine.includes(p.kid)) violations.push(`api pull: ${p.kind} ${p.id} of ${p.kid.id} shown to an account not of that child at ${t}`);
+          if (!oracle.allowed(p.kid.id, 'api', t)) violations.push(`api pull: ${p.kind} ${p.id} of ${p.kid.id} at ${t}`);
+          else pull.shown++;
+          seen.add(p.id);
+        }
+        for (const kid of mine) {
+          const own = [...pulled.values()].filter((p) => p.kid === kid && present.has(p.id));
+          if (!oracle.allowed(kid.id, 'api', t)) { pull.withheld += own.length; continue; }
+          if (purgedKids.has(kid.id)) continue;
+          for (const p of own) if (!seen.has(p.id)) violations.push(`api pull: ${p.kind} ${p.id} of consented ${kid.id} not shown at ${t}`);
+        }
+      }
+    }
     let documents = 0;
 
     /** The children a record is about at time t: a family relation destroyed by a purge is no longer known. */
@@ -200,8 +291,25 @@ async function scenario(rng: Rng, ledger: Ledger, smtp: TestSmtp, transport: Mai
         const roll = rng();
         let rec: MappedRecord;
         let who: { kids: string[]; viaGuardian?: boolean } = { kids: [kid.id] };
-        if (roll < 0.3) rec = w.mark(`mk${id}`, kid.src, 'alg', 2 + Math.floor(rng() * 4), { date: today, markedAt: iso() });
-        else if (roll < 0.5) rec = w.absence(`ab${id}`, kid.src, today);
+        // Marks and absences on a lesson of their own, so a Schedule shows each of them on exactly one lesson.
+        const lesson = (): string => {
+          const l = w.lesson(`lx${id}`, '7a', 'alg', today, 1 + (i % 7));
+          out.push(l);
+          const lessonId = w.id('lesson', l.sourceId);
+          return lessonId;
+        };
+        if (roll < 0.3) {
+          const value = 2 + Math.floor(rng() * 4);
+          const lessonId = lesson();
+          const m = w.mark(`mk${id}`, kid.src, 'alg', value, { date: today, markedAt: iso() });
+          rec = { ...m, fields: { ...m.fields, lessonId } };
+          const p: Personal = { id: w.id('mark', rec.sourceId), kid, kind: 'mark', raw: String(value) };
+          pulled.set(uuidv5(`lesson:${lessonId}`, DEFAULT_ID_NAMESPACE), p);
+        } else if (roll < 0.5) {
+          const lessonId = lesson();
+          rec = w.absence(`ab${id}`, kid.src, today, { lessonSrc: `lx${id}` });
+          pulled.set(uuidv5(`lesson:${lessonId}`, DEFAULT_ID_NAMESPACE), { id: w.id('attendance_event', rec.sourceId), kid, kind: 'attendance' });
+        }
         else if (roll < 0.55) rec = w.mark(`pm${id}`, kid.src, 'alg', 4, { kind: 'period', periodSrc: 'q1', markedAt: iso() });
         else if (roll < 0.65) {
           const sib = mine.filter((k) => k !== kid);
@@ -214,7 +322,7 @@ async function scenario(rng: Rng, ledger: Ledger, smtp: TestSmtp, transport: Mai
           const g = Math.floor(rng() * kid.guardians.length);
           rec = w.message(`ms${id}`, 't1', [{ type: 'person', src: kid.guardianSrcs[g] as string }], `Сообщение ${id}`);
           who = { kids: guardianKids.get(kid.guardians[g] as string) ?? [], viaGuardian: true };
-        } else { rec = w.student(kid.src, `Фам-${id}`, kid.name, kid.older ? '2009-02-02' : '2015-02-02'); }
+        } else { rec = withEsia(w.student(kid.src, `Фам-${id}`, kid.name, kid.older ? '2009-02-02' : '2015-02-02'), kid.esia); }
         concern.set(w.id(rec.entityType, rec.sourceId), who);
         out.push(rec);
       }
@@ -240,6 +348,7 @@ async function scenario(rng: Rng, ledger: Ledger, smtp: TestSmtp, transport: Mai
         withheldApi += res.withheld;
         for (const r of res.items) for (const k of leaks(r.id, 'api', iso())) violations.push(`api ${r.entityType} ${r.id} of ${k} at ${iso()}`);
       }
+      await pullCheck();
       const report = await store.purgeWithdrawn(iso());
       report.entries.forEach((e) => { purgedKids.add(e.childId); if (!purgedAt.has(e.childId)) purgedAt.set(e.childId, iso()); });
       for (const kid of kids) {
@@ -282,6 +391,7 @@ async function scenario(rng: Rng, ledger: Ledger, smtp: TestSmtp, transport: Mai
 
     // Not vacuous, and not over-blocking: every mark of a child consented for the portal at the end (never purged) arrived.
     assert.ok(pushes.length > 0 && mails.length > 0 && texts.length > 0 && withheldApi > 0, `pushes ${pushes.length}, mails ${mails.length}, sms ${texts.length}, withheld ${withheldApi}`);
+    assert.ok(pull.answers > 0 && pull.shown > 0 && pull.withheld > 0, `pull API: ${JSON.stringify(pull)}`);
     const end = iso();
     for (const kid of kids) {
       if (!oracle.allowed(kid.id, 'portal', end) || purgedKids.has(kid.id)) continue;
@@ -293,5 +403,6 @@ async function scenario(rng: Rng, ledger: Ledger, smtp: TestSmtp, transport: Mai
     }
   } finally {
     await sim.close();
+    await new Promise<void>((resolve) => intake.close(() => resolve()));
   }
 }

@@ -169,6 +169,69 @@ describe('families SMS through the SMS-gateway simulator, with e-mail and paper 
   });
 });
 
+describe("families SMS quiet hours by the recipient's own clock", function () {
+  this.timeout(60_000);
+  const PHONES = { moscow: '+79001110001', vladivostok: '+79001110002', other: '+79001110003' };
+
+  it('a parent in Asia/Vladivostok of a Moscow school is texted by their own clock; a parent without a zone by the school\'s', async () => {
+    const w = new World('school-msk');
+    const clock = fakeClock(new Date('2025-11-13T12:30:00Z')); // Thursday: 15:30 in Moscow, 22:30 in Vladivostok
+    const iso = (): string => clock.now().toISOString();
+    const sim = await smsGatewaySimulator.start({ token: 'sms-sim-token-5678', now: () => clock.now(), deliverAfterMs: 2000 });
+    const { ledger } = await tmpLedger();
+    try {
+      await w.ingest(ledger, [
+        w.student('s1', 'Ким', 'Алина'), w.student('s2', 'Белов', 'Павел'), w.guardian('g1', 'Ким', 'Ирина'), w.guardian('g2', 'Ким', 'Сергей'), w.guardian('g3', 'Белова', 'Нина'),
+        w.link('l1', 's1', 'g1'), w.link('l2', 's1', 'g2'), w.link('l3', 's2', 'g3'), w.subject('alg', 'Алгебра'), w.classGroup('7a', '7А'),
+        w.membership('m1', 's1', '7a'), w.membership('m2', 's2', '7a'), w.lesson('les4', '7a', 'alg', '2025-11-13', 4),
+      ], [], clock);
+      const store = new SqliteConsentStore(ledger);
+      const contacts = (phone: string, timezone?: string): ContactDetails => ({ emails: [], phones: [phone], channels: ['sms'], form: 'paper', evidenceRef: `C-${phone}`, givenAt: '2025-09-02', ...(timezone ? { timezone } : {}) });
+      await store.register(consentOf(w, 's1', 'g1', { channels: ['sms'], contacts: contacts(PHONES.moscow) }), 'op', iso());
+      await store.register(consentOf(w, 's1', 'g2', { channels: ['sms'], evidence: 'ARCH-g2', contacts: contacts(PHONES.vladivostok, 'Asia/Vladivostok') }), 'op', iso());
+      await store.register(consentOf(w, 's2', 'g3', { channels: ['sms'], contacts: contacts(PHONES.other) }), 'op', iso());
+      const school: SmsNotifierSchool = {
+        id: 'school-msk', name: 'Школа № 1', timezone: 'Europe/Moscow',
+        // Urgent notices keep quiet hours (the default): an absence at night waits like anything else.
+        sms: { enabled: true, instant: ['absence'], urgent: ['absence'], instantMaxAgeDays: 3 }, policy: resolveSmsPolicy(),
+      };
+      const notifier = new SmsNotifier({
+        ledger, store, gate: createConsentGate(ledger, store), schools: [school], calendar: loadCalendarSet().federal,
+        sms: createHttpSmsGateway({
+          config: { baseUrl: sim.url, token: sim.token, maxAttempts: 1 }, now: () => clock.now(), log: nullLogger,
+          http: createHttpClient({ log: nullLogger, now: () => clock.now(), sleep: (ms) => clock.sleep(ms), side: 'sink', timeoutMs: 5000 }),
+        }),
+        policy: { maxAttempts: 3, backoffBaseMs: 60_000, backoffCapMs: 600_000 }, log: nullLogger, now: () => clock.now(), random: () => 0.5,
+      });
+      const db = (ledger as SqliteLedger).database();
+      const notice = (): { state: string; attempts: number; next_attempt_at: string } => db.prepare(
+        "SELECT state, attempts, next_attempt_at FROM family_notices WHERE channel = 'sms' AND record_id = ?").get(w.id('attendance_event', 'ab1')) as { state: string; attempts: number; next_attempt_at: string };
+      await notifier.tick(); // the watermark
+
+      await w.ingest(ledger, [w.absence('ab1', 's1', '2025-11-13', { lessonSrc: 'les4' })], [], clock);
+      const afternoon = await notifier.tick();
+      assert.deepEqual([afternoon.sms, afternoon.deferred], [1, 1]);
+      assert.deepEqual(sim.messages().map((m) => m.to), [PHONES.moscow], '15:30 in Moscow: the parent without a zone at once, not the one where it is 22:30');
+      assert.deepEqual(notice(), { state: 'retry_wait', attempts: 0, next_attempt_at: '2025-11-13T22:00:00.000Z' }, '08:00 on Friday in Vladivostok (01:00 in Moscow), no attempt spent');
+
+      clock.advance(Date.parse('2025-11-13T21:59:00Z') - clock.now().getTime());
+      assert.equal((await notifier.tick()).sms, 0, '07:59 in Vladivostok');
+      clock.advance(60_000);
+      await w.ingest(ledger, [w.absence('ab2', 's2', '2025-11-13', { lessonSrc: 'les4' })], [], clock);
+      const night = await notifier.tick();
+      assert.deepEqual([night.sms, night.deferred], [1, 1]);
+      assert.deepEqual(sim.messages().map((m) => m.to), [PHONES.moscow, PHONES.vladivostok], "Vladivostok's morning although it is 01:00 at the school");
+      assert.equal(sim.messages()[1]?.text, sim.messages()[0]?.text, 'the same notice');
+      assert.equal(notice().state, 'sent');
+      const other = db.prepare("SELECT state, next_attempt_at FROM family_notices WHERE channel = 'sms' AND record_id = ?").get(w.id('attendance_event', 'ab2'));
+      assert.deepEqual(other, { state: 'retry_wait', next_attempt_at: '2025-11-14T05:00:00.000Z' }, 'a parent without a zone waits for 08:00 in Moscow');
+    } finally {
+      await ledger.close();
+      await sim.close();
+    }
+  });
+});
+
 describe('families SMS in the assembled gateway (gateway.sms, schools[].families.sms)', function () {
   this.timeout(60_000);
 

@@ -10,6 +10,7 @@ import { GatewayError } from '../../src/core/errors';
 import type { Ledger } from '../../src/core/ledger';
 import { MAX_PURGE_DAYS, SqliteConsentStore } from '../../src/ledger/sqlite/consent-store';
 import { consentIssues } from '../../src/families/consent/validate';
+import { importConsentCsv } from '../../src/families/consent/csv';
 import { consentOf, World } from '../fixtures/families/world';
 import { fakeClock, tmpLedger, type FakeClock } from '../support/harness';
 
@@ -145,6 +146,27 @@ describe('families consent registry', () => {
     assert.deepEqual(paper.map((p) => [p.childId, p.reason]).sort(), [[kid, 'chosen_paper'], [kid2, 'refusal']].sort());
     const withUnregistered = await store.paperFamilies({ schoolId: 'school-5', includeUnregistered: true }, NOW);
     assert.equal(withUnregistered.length, 2, 'every student of the ledger is registered here');
+  });
+
+  it("keeps the recipient's own IANA time zone of a contact statement (API body and CSV column), and refuses an unknown one", async () => {
+    const contacts = { emails: [], phones: ['+79001112233'], channels: ['sms' as const], form: 'paper' as const, evidenceRef: 'ARCH-TZ', givenAt: '2025-09-02' };
+    await store.register(consentOf(w, 's1', 'g1', { channels: ['sms'], contacts: { ...contacts, timezone: 'Asia/Vladivostok' } as typeof contacts }), 'op', NOW);
+    assert.deepEqual((await store.recipients('school-5', kid, 'sms', NOW)).map((r) => [r.addresses, r.timezone]), [[['+79001112233'], 'Asia/Vladivostok']]);
+    assert.equal((await store.contactsOf('school-5', kid)).map((c) => (c as { timezone?: string }).timezone)[0], 'Asia/Vladivostok');
+    const base = { schoolId: 'school-5', child: { id: kid }, applicant: { kind: 'parent' as const, id: dad }, ...contacts, givenAt: '2025-09-03' };
+    for (const timezone of ['Mars/Olympus_Mons', 'MSK+7', '', 'Europe/Moscow; DROP']) {
+      await rejects(store.setContacts({ ...base, timezone } as typeof base, 'op', NOW), ['/timezone']);
+    }
+    const set = await store.setContacts({ ...base, timezone: 'Asia/Kamchatka' } as typeof base, 'op', NOW);
+    assert.equal((set as { timezone?: string }).timezone, 'Asia/Kamchatka');
+    const cleared = await store.setContacts(base, 'op', NOW);
+    assert.equal((cleared as { timezone?: string }).timezone, undefined, 'a new statement without a zone replaces the old one whole');
+
+    const header = 'school_id;child_id;applicant_kind;applicant_id;decision;text_version;form;signature;evidence_ref;signed_at;phones;contact_channels;contacts_timezone';
+    const row = (ref: string, tz: string): string => ['school-5', w.id('person', 's2'), 'parent', w.id('person', 'g2'), 'refusal', 'edn-2025-09', 'paper', 'handwritten', ref, '2025-09-04', '+79004445566', 'paper', tz].join(';');
+    const res = await importConsentCsv(store, [header, row('CSV-1', 'Asia/Yekaterinburg'), row('CSV-2', 'Nowhere/Town')].join('\n'), { actor: 'op', now: NOW });
+    assert.deepEqual([res.created, res.rejected.map((r) => [r.line, r.issues.map((i) => i.path)])], [1, [[3, ['contacts_timezone']]]]);
+    assert.deepEqual((await store.contactsOf('school-5', w.id('person', 's2'))).map((c) => (c as { timezone?: string }).timezone), ['Asia/Yekaterinburg']);
   });
 
   it('never accepts a purge period over 30 days', () => {

@@ -45,6 +45,7 @@ function records(): MappedRecord[] {
     { entityType: 'lesson', sourceId: 'l2', fields: { classGroupId: cls, subjectId: alg, date: '2025-11-12', startTime: '09:25', endTime: '10:10', teacherIds: [sub], state: 'substituted', replacedTeacherId: teacher, room: '214' } },
     { entityType: 'lesson', sourceId: 'l3', fields: { classGroupId: cls, subjectId: alg, date: '2025-12-20', startTime: '09:25', endTime: '10:10', teacherIds: [teacher], state: 'scheduled' } },
     { entityType: 'homework', sourceId: 'h1', fields: { classGroupId: cls, subjectId: alg, dueLessonId: l2, text: '№ 245, 247', isIndividual: false } },
+    { entityType: 'homework', sourceId: 'h2', fields: { classGroupId: cls, subjectId: alg, dueLessonId: l1, text: 'Индивидуально: № 300', isIndividual: true, studentIds: [kid] } },
     { entityType: 'assessment', sourceId: 'a1', fields: { classGroupId: cls, subjectId: alg, lessonId: l1, workType: { code: 'control_work', title: 'Контрольная работа' }, weight: 2, date: '2025-11-10' } },
     { entityType: 'mark', sourceId: 'mk1', fields: { kind: 'current', studentId: kid, subjectId: alg, lessonId: l1, assessmentId: asg, markStatus: 'graded', markedAt: '2025-11-10T10:00:00Z', value: { scale: 'five_point', raw: '5', numeric: 5 }, weight: 2 } },
     { entityType: 'attendance_event', sourceId: 'at1', fields: { studentId: kid, lessonId: l2, date: '2025-11-12', code: 'Б', category: 'absent_illness' } },
@@ -114,6 +115,7 @@ for (const variant of ['indexed lookups', 'plain Ledger contract'] as const) des
     assert.equal(l1.classroom, '214');
     assert.deepEqual(l1.score, [{ code: 'control_work', weight: 2, score: '5', scoreSystem: 'five_point' }]);
     assert.equal(l1.attendance, undefined);
+    assert.equal(l1.homework, 'Индивидуально: № 300', "the child's individual homework, consent allowing");
     assert.equal(l2.insteadOf, 'Иванова М.П.');
     assert.equal(l2.homework, '№ 245, 247');
     assert.deepEqual(l2.attendance, { code: 'б' });
@@ -140,6 +142,8 @@ for (const variant of ['indexed lookups', 'plain Ledger contract'] as const) des
     const lessons = res.body.school[0].class[0].lesson;
     assert.equal(lessons.length, 2, 'the class timetable is not personal data');
     assert.ok(lessons.every((l: Record<string, unknown>) => l['score'] === undefined && l['attendance'] === undefined));
+    assert.ok(lessons.every((l: Record<string, unknown>) => !String(l['homework'] ?? '').includes('Индивидуально')), 'individual homework is the child\'s own data');
+    assert.equal(lessons.find((l: Record<string, unknown>) => l['homework'] !== undefined)?.['homework'], '№ 245, 247', 'class homework is not personal data');
     const served = await ledger.listServed({});
     const mark = (await ledger.listRecords({ schoolId: SCHOOL, entityType: 'mark' }))[0]!;
     assert.ok(!served.some((r) => r.recordId === mark.id), 'a withheld mark was not served');

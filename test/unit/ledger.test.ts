@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +80,24 @@ describe('sqlite ledger: schema and connection', () => {
     assert.equal(count(db, 'SELECT MAX(version) FROM schema_migrations'), MIGRATIONS.length);
     assert.equal(count(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'"), 0);
     db.close();
+  });
+
+  it('several processes opening one fresh file at once all migrate it, each step applied once', async () => {
+    const file = join(dir, 'shared.sqlite');
+    // Each child opens the file, migrates and reads: the gateway and a CLI command started together.
+    const script = `const { openLedger } = require(${JSON.stringify(join(__dirname, '..', '..', 'src', 'ledger'))});
+      (async () => { const l = openLedger({ driver: 'sqlite', path: ${JSON.stringify(file)} }); await l.migrate(); await l.stats(); await l.close(); })()
+        .then(() => process.stdout.write('ok'), (e) => process.stdout.write(String(e.code) + ' ' + String(e.message)));`;
+    const run = (): Promise<string> => new Promise((resolve) => {
+      execFile(process.execPath, ['-e', script], { timeout: 30_000 }, (_err, stdout) => resolve(stdout));
+    });
+    const outputs = await Promise.all(Array.from({ length: 6 }, run));
+    assert.deepEqual(outputs, Array(6).fill('ok'));
+    const db = new Database(file, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
+      assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+    } finally { db.close(); }
   });
 
   it('refuses a ledger newer than the code, and an unmigrated one', async () => {

@@ -7,6 +7,9 @@
  * Format: a header row; `;` or `,` between fields (whichever the header uses); UTF-8 (with or
  * without BOM) or Windows-1251 (what Excel saves in Russian locales). Lists inside a cell are
  * separated by `|`; a processor is `name::address`. Booleans: true/false, да/нет, 1/0.
+ * Contacts: `emails`, `phones`, `contact_channels`, `contacts_form`, `contacts_evidence_ref`,
+ * `contacts_given_at` and, optionally, `contacts_timezone` — the family's own IANA zone
+ * (Asia/Vladivostok) for SMS quiet hours, when it is not the school's.
  */
 import iconv from 'iconv-lite';
 import { parse } from 'csv-parse/sync';
@@ -27,7 +30,7 @@ export const CSV_COLUMNS: Readonly<Record<string, string>> = {
   operator_name: '/items/operator/name', operator_address: '/items/operator/address', purpose: '/items/purpose', data_categories: '/items/dataCategories',
   processors: '/items/processors', actions: '/items/actions', methods: '/items/methods', validity: '/items/validity', withdrawal_method: '/items/withdrawalMethod',
   emails: '/contacts/emails', phones: '/contacts/phones', contact_channels: '/contacts/channels', contacts_form: '/contacts/form',
-  contacts_evidence_ref: '/contacts/evidenceRef', contacts_given_at: '/contacts/givenAt', consent_id: '/consentId', withdrawn_at: '/withdrawnAt',
+  contacts_evidence_ref: '/contacts/evidenceRef', contacts_given_at: '/contacts/givenAt', contacts_timezone: '/contacts/timezone', consent_id: '/consentId', withdrawn_at: '/withdrawnAt',
 };
 
 const BY_POINTER = new Map(Object.entries(CSV_COLUMNS).map(([c, p]) => [p, c]));

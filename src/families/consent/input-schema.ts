@@ -61,6 +61,8 @@ const contactProps = {
   form: { enum: ['paper', 'electronic'] },
   evidenceRef: text(500),
   givenAt: when,
+  /** The recipient's own IANA zone (SMS quiet hours); validate.ts checks that this Node knows it. */
+  timezone: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' },
 };
 const CONTACT_DETAILS = {
   type: 'object', additionalProperties: false, required: ['emails', 'phones', 'channels', 'form', 'evidenceRef', 'givenAt'],

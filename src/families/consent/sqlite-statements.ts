@@ -22,6 +22,16 @@ export interface ConsentRow {
 export interface ContactRow {
   school_id: string; child_id: string; applicant_id: string; applicant_kind: ApplicantKind; emails: string; phones: string;
   channels: string; form: ConsentForm; evidence_ref: string; given_at: string; updated_at: string; updated_by: string;
+  /** Schema step 11 (migrations-families2.ts); NULL when the family gave none. */
+  timezone: string | null;
+}
+
+/**
+ * The recipient's own IANA zone in a contact statement (optional; SMS quiet hours use it, the
+ * school's zone otherwise). Kept beside the core ContactDetails type as an extension of it.
+ */
+export interface ContactZone {
+  timezone?: string;
 }
 
 export function toCurrentRow(r: ConsentRow): CurrentRow {
@@ -55,11 +65,12 @@ export function sameContent(r: ConsentRow, input: ConsentInput): boolean {
     && (input.items === undefined || r.items === null || r.items === JSON.stringify(input.items));
 }
 
-export function toContacts(r: ContactRow): FamilyContacts {
+export function toContacts(r: ContactRow): FamilyContacts & ContactZone {
   return {
     schoolId: r.school_id, childId: r.child_id, applicantId: r.applicant_id, applicantKind: r.applicant_kind,
     emails: JSON.parse(r.emails) as string[], phones: JSON.parse(r.phones) as string[], channels: JSON.parse(r.channels) as ContactChannel[],
     form: r.form, evidenceRef: r.evidence_ref, givenAt: r.given_at, updatedAt: r.updated_at, updatedBy: r.updated_by,
+    ...(r.timezone ? { timezone: r.timezone } : {}),
   };
 }
 
@@ -104,11 +115,12 @@ export class Statements {
     this.event = db.prepare('INSERT INTO consent_events (at, actor, action, school_id, child_id, consent_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.list = db.prepare(`SELECT * FROM consents WHERE (@s IS NULL OR school_id = @s) AND (@c IS NULL OR child_id = @c)
       ORDER BY id DESC LIMIT @limit OFFSET @offset`);
+    // A new statement replaces the old one whole: a statement without a zone clears the one given before.
     this.upsertContact = db.prepare(`INSERT INTO family_contacts (school_id, child_id, applicant_id, applicant_kind, emails, phones, channels, form,
-      evidence_ref, given_at, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      evidence_ref, given_at, updated_at, updated_by, timezone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (school_id, child_id, applicant_id) DO UPDATE SET applicant_kind = excluded.applicant_kind, emails = excluded.emails,
         phones = excluded.phones, channels = excluded.channels, form = excluded.form, evidence_ref = excluded.evidence_ref,
-        given_at = excluded.given_at, updated_at = excluded.updated_at, updated_by = excluded.updated_by`);
+        given_at = excluded.given_at, updated_at = excluded.updated_at, updated_by = excluded.updated_by, timezone = excluded.timezone`);
     this.contactOf = db.prepare('SELECT * FROM family_contacts WHERE school_id = ? AND child_id = ? AND applicant_id = ?');
     this.contactsOfChild = db.prepare('SELECT * FROM family_contacts WHERE school_id = ? AND child_id = ? ORDER BY applicant_id');
     this.contactsOfSchool = db.prepare('SELECT * FROM family_contacts WHERE school_id = ? ORDER BY child_id, applicant_id');

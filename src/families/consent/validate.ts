@@ -8,6 +8,7 @@
  * A refusal needs no items: it is the family's statement that it wants paper.
  */
 import type { ConsentInput, ContactDetails, ContactsInput, WithdrawalInput } from '../../core/consent';
+import type { ContactZone } from './sqlite-statements';
 import { GatewayError, type Issue } from '../../core/errors';
 import { CONSENT_INPUT_SCHEMA, CONTACTS_INPUT_SCHEMA, schemaIssues, WITHDRAWAL_INPUT_SCHEMA } from './input-schema';
 
@@ -49,8 +50,19 @@ function prefix(issues: Issue[], base: string): Issue[] {
   return issues.map((i) => ({ path: `${base}${i.path}`, message: i.message }));
 }
 
-function contactIssues(c: ContactDetails, base: string): Issue[] {
+/** True for an IANA time-zone name this Node's time-zone data knows (Asia/Vladivostok, Europe/Kaliningrad). */
+export function isIanaZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function contactIssues(c: ContactDetails & ContactZone, base: string): Issue[] {
   const issues: Issue[] = [];
+  if (c.timezone !== undefined && !isIanaZone(c.timezone)) issues.push({ path: `${base}/timezone`, message: 'is not a known IANA time zone (e.g. Asia/Vladivostok)' });
   if (c.channels.includes('email') && c.emails.length === 0) issues.push({ path: `${base}/emails`, message: 'the family chose e-mail but gave no address' });
   if (c.channels.includes('sms') && c.phones.length === 0) issues.push({ path: `${base}/phones`, message: 'the family chose SMS but gave no phone' });
   return issues;

@@ -8,7 +8,8 @@
  * 2. sends what is due. At send time: the consent gate for the record (channel `sms`); the
  *    applicants from the registry whose own consent covers SMS and who chose it, with their
  *    phones; per phone `planSms` (the per-phone SMS consent, a remembered operator opt-out,
- *    the length, quiet hours in the school's zone — urgent kinds follow `quietHours.urgent`).
+ *    the length, quiet hours in the applicant's own zone when the contact statement gives one,
+ *    the school's otherwise — urgent kinds follow `quietHours.urgent`).
  *    A quiet-hours deferral waits without costing an attempt. When SMS is not possible for an
  *    applicant (no SMS consent for the phone, operator opt-out, too long, refused number) the
  *    notice falls back to e-mail — only to an applicant with an e-mail address whose own
@@ -26,6 +27,7 @@ import type { Logger } from '../../core/logger';
 import type { SqliteConsentStore } from '../../ledger/sqlite/consent-store';
 import { SqliteLedger } from '../../ledger/sqlite/sqlite-ledger';
 import { backoffDelay } from '../../pipeline/backoff';
+import { isIanaZone } from '../consent/validate';
 import { FamilyDataReader } from '../email/data';
 import { NoticeOutbox, type NoticeRow } from '../email/outbox';
 import { queueInstantNotices } from '../email/instant';
@@ -227,7 +229,9 @@ export class SmsNotifier {
       let hold = false;
       for (const r of recipients) {
         if (progress[r.applicantId] !== undefined) continue;
-        const plan = await this.planFor(n, c, school, r.addresses, now);
+        // A zone the registry accepted but this Node's time-zone data lacks (after a downgrade) falls back to the school's.
+        const zone = r.timezone !== undefined && isIanaZone(r.timezone) ? r.timezone : school.timezone;
+        const plan = await this.planFor(n, c, school, r.addresses, zone, now);
         if (plan.decision.action === 'defer') {
           deferUntil = deferUntil && deferUntil < plan.decision.until ? deferUntil : plan.decision.until;
           continue;
@@ -284,12 +288,15 @@ export class SmsNotifier {
     }
   }
 
-  /** The phone and decision for one applicant: the first phone SMS may go to, else the reason none can. */
-  private async planFor(n: NoticeRow, c: Composed, school: SmsNotifierSchool, phones: readonly string[], now: Date): Promise<{ phone: string; decision: SmsDecision }> {
+  /**
+   * The phone and decision for one applicant: the first phone SMS may go to, else the reason none
+   * can. `timeZone` is the applicant's (quiet hours are the recipient's night, not the school's).
+   */
+  private async planFor(n: NoticeRow, c: Composed, school: SmsNotifierSchool, phones: readonly string[], timeZone: string, now: Date): Promise<{ phone: string; decision: SmsDecision }> {
     let last: { phone: string; decision: SmsDecision } | undefined;
     for (const phone of phones) {
       const decision = planSms({
-        notice: { phone, text: c.text, urgent: school.sms.urgent.includes(c.kind), timeZone: school.timezone },
+        notice: { phone, text: c.text, urgent: school.sms.urgent.includes(c.kind), timeZone },
         consent: await this.d.store.smsConsentOf(n.school_id, phone), operatorOptOut: this.optOuts.since(n.school_id, phone) !== undefined,
         // Which fallback is possible is decided per applicant when falling back (fallBack); here only "SMS or not".
         channels: { email: true, paper: true }, policy: school.policy, calendar: school.calendar ?? this.d.calendar, now,

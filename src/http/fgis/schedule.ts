@@ -194,7 +194,8 @@ function lessonOf(
   if (b['state'] === 'moved') out['note'] = 'Урок перенесён';
   const hw = k.homework.filter((h) => h.record['dueLessonId'] === l.id
     || (h.record['dueLessonId'] === undefined && h.record['classGroupId'] === b['classGroupId'] && h.record['subjectId'] === b['subjectId'] && h.record['dueDate'] === date))
-    .filter((h) => h.record['isIndividual'] !== true || ((h.record['studentIds'] as string[] | undefined) ?? []).includes(studentId));
+    // Individual homework is the child's own data: only where consent allows this channel.
+    .filter((h) => h.record['isIndividual'] !== true || (allowed && ((h.record['studentIds'] as string[] | undefined) ?? []).includes(studentId)));
   if (hw.length > 0) out['homework'] = hw.map((h) => String(use(h)['text'])).join('\n');
   // The child's own data (attendance, marks) only where consent allows this channel.
   if (allowed) {

@@ -40,11 +40,13 @@ export function openDatabase(opts: SqliteConnectionOptions): Db {
     // WAL lets the admin API read while the runner writes; NORMAL is durable at every checkpoint
     // and loses at most the last transactions on power loss, never corrupts (the cursor then
     // simply re-reads them: records are deduplicated by content hash).
+    // busy_timeout first: switching a fresh file to WAL needs a lock another process opening the
+    // same file (a CLI command next to the gateway) may hold for a moment.
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
     db.pragma('foreign_keys = ON');
     db.pragma(`cache_size = -${CACHE_SIZE_KIB}`);
     db.pragma('temp_store = MEMORY');

@@ -20,7 +20,7 @@ import { childStatus, consentingApplicants, type CurrentRow } from '../../famili
 import { paperFamiliesOf } from '../../families/consent/sqlite-paper';
 import { ConsentPurger, type PurgeOptions } from '../../families/consent/sqlite-purge';
 import {
-  RESTORE_HASH, sameContent, Statements, toContacts, toCurrentRow, toRecord, type ConsentRow, type ContactRow,
+  RESTORE_HASH, sameContent, Statements, toContacts, toCurrentRow, toRecord, type ConsentRow, type ContactRow, type ContactZone,
 } from '../../families/consent/sqlite-statements';
 import {
   addDaysIso, ageOn, assertNoIssues, consentIssues, contactsIssues, STUDENT_APPLICANT_AGE, toInstant, withdrawalIssues,
@@ -194,18 +194,19 @@ export class SqliteConsentStore implements ConsentStore {
     return new Map(childIds.map((c) => [c, childStatus(schoolId, c, rows.get(c) ?? [], now, purged.get(c))]));
   }
 
-  recipients(schoolId: string, childId: string, channel: 'email' | 'sms', now: string): Promise<Recipient[]> {
+  /** As ConsentStore.recipients, each with the applicant's own time zone when the contact statement gives one. */
+  recipients(schoolId: string, childId: string, channel: 'email' | 'sms', now: string): Promise<Array<Recipient & ContactZone>> {
     return guard(() => this.recipientsSync(schoolId, childId, channel, now));
   }
 
-  private recipientsSync(schoolId: string, childId: string, channel: 'email' | 'sms', now: string): Recipient[] {
+  private recipientsSync(schoolId: string, childId: string, channel: 'email' | 'sms', now: string): Array<Recipient & ContactZone> {
     const rows = this.s.currentOfMany.all(schoolId, JSON.stringify([childId])).map(toCurrentRow);
     const status = childStatus(schoolId, childId, rows, now);
     if (!status.channels.includes(channel)) return [];
     const consenting = consentingApplicants(rows, channel, now);
     return this.s.contactsOfChild.all(schoolId, childId).map(toContacts)
       .filter((c) => consenting.has(c.applicantId) && c.channels.includes(channel))
-      .map((c) => ({ applicantId: c.applicantId, applicantKind: c.applicantKind, addresses: channel === 'email' ? c.emails : c.phones }))
+      .map((c) => ({ applicantId: c.applicantId, applicantKind: c.applicantKind, addresses: channel === 'email' ? c.emails : c.phones, ...(c.timezone ? { timezone: c.timezone } : {}) }))
       .filter((r) => r.addresses.length > 0);
   }
 
@@ -326,9 +327,9 @@ export class SqliteConsentStore implements ConsentStore {
     return { horizonMs: this.opts.purgeIntervalMs, evidenceRetentionDays: this.opts.evidenceRetentionDays, hooks: this.hooks };
   }
 
-  private upsertContacts(schoolId: string, childId: string, applicantId: string, kind: ApplicantKind, c: ConsentInput['contacts'] & object, actor: string, now: string): void {
+  private upsertContacts(schoolId: string, childId: string, applicantId: string, kind: ApplicantKind, c: ConsentInput['contacts'] & ContactZone & object, actor: string, now: string): void {
     this.s.upsertContact.run(schoolId, childId, applicantId, kind, JSON.stringify(c.emails), JSON.stringify(c.phones), JSON.stringify(c.channels),
-      c.form, c.evidenceRef, toInstant(c.givenAt), now, actor);
+      c.form, c.evidenceRef, toInstant(c.givenAt), now, actor, c.timezone ?? null);
   }
 
   /**

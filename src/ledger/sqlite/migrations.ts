@@ -1,6 +1,7 @@
 import { EXPORTS_SQL } from './migrations-exports';
 import { EXTRACTS_SQL } from './migrations-extracts';
 import { FAMILIES_SQL } from './migrations-families';
+import { FAMILIES2_SQL } from './migrations-families2';
 import { FGIS_SQL } from './migrations-fgis';
 import { SLA_SQL } from './migrations-sla';
 import { TRANSPORT_SQL } from './migrations-transport';
@@ -262,6 +263,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'delivery remote detail', sql: TRANSPORT2_SQL },
   { version: 9, name: 'export watermarks', sql: EXPORTS_SQL },
   { version: 10, name: 'lookups by reference (ФГИС pull API)', sql: FGIS_SQL },
+  { version: 11, name: 'families: recipient time zone in contacts', sql: FAMILIES2_SQL },
 ];
 
 const CREATE_MIGRATIONS_TABLE = `
@@ -303,10 +305,14 @@ export function applyMigrations(db: Db, migrations: readonly Migration[], now: (
     });
   }
   const record = db.prepare<[number, string, string]>('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const applied = db.prepare<[number], { one: number }>('SELECT 1 AS one FROM schema_migrations WHERE version = ?');
   for (const m of ordered) {
     if (m.version <= from) continue;
     try {
       db.transaction(() => {
+        // Another process opening the same fresh file may have applied it while this one waited
+        // for the write lock.
+        if (applied.get(m.version) !== undefined) return;
         db.exec(m.sql);
         record.run(m.version, m.name, now());
       }).immediate();
