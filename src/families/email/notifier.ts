@@ -29,6 +29,7 @@ import type { NotifierSchool } from './config';
 import { FamilyDataReader, type BodyRow } from './data';
 import { NoticeOutbox, type NoticeRow } from './outbox';
 import { queueInstantNotices } from './instant';
+import { PassLoop } from './pass-loop';
 import { absenceLetter, digestLetter, finalMarkLetter, type DigestView, type FinalMarkView, type Letter } from './templates';
 import type { MailTransport } from './transport';
 
@@ -59,29 +60,21 @@ const DAY_MS = 86_400_000;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-export class EmailNotifier {
+export class EmailNotifier extends PassLoop<TickResult> {
   private readonly reader: FamilyDataReader;
   private readonly outbox: NoticeOutbox;
   private readonly schools: Map<string, NotifierSchool>;
-  private running: Promise<TickResult> | undefined;
-  private loop: Promise<void> | undefined;
-  private stopping = false;
-  private wake: (() => void) | undefined;
 
   constructor(private readonly d: EmailNotifierDeps) {
+    super(d.log, 'family e-mail pass');
     if (!(d.ledger instanceof SqliteLedger)) throw new GatewayError('GW_INTERNAL', 'The e-mail notifier needs the SQLite ledger');
     this.reader = new FamilyDataReader(d.ledger.database());
     this.outbox = new NoticeOutbox(d.ledger.database(), 'email');
     this.schools = new Map(d.schools.map((s) => [s.id, s]));
   }
 
-  /** One pass; concurrent calls share the pass in progress. */
-  tick(): Promise<TickResult> {
-    this.running ??= this.pass().finally(() => { this.running = undefined; });
-    return this.running;
-  }
 
-  private async pass(): Promise<TickResult> {
+  protected async pass(): Promise<TickResult> {
     const now = this.d.now();
     const res: TickResult = { queued: 0, sent: 0, withheld: 0, empty: 0, retry: 0, dead: 0 };
     res.queued += this.queueInstant(now);
@@ -215,33 +208,5 @@ export class EmailNotifier {
       changes: bodies(found.changes).map((b) => ({ date: str(b['date']) ?? '', subject: subj(b), state: str(b['state']) ?? '', ...(typeof b['number'] === 'number' ? { number: b['number'] } : {}) })),
       tests: bodies(found.tests).map((b) => ({ date: str(b['plannedDate']) ?? '', subject: subj(b), title: str(b['title']) ?? '' })),
     });
-  }
-
-  /** Ticks every `intervalMs` until stop(); `poke()` (after an ingest) ticks at once. */
-  start(intervalMs: number): void {
-    if (this.loop) return;
-    this.loop = (async () => {
-      while (!this.stopping) {
-        try { await this.tick(); } catch (e: unknown) { this.d.log.error('family e-mail pass failed', { code: toGatewayError(e).code }); }
-        if (this.stopping) break;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(done, intervalMs);
-          const self = this;
-          function done(): void { clearTimeout(t); self.wake = undefined; resolve(); }
-          this.wake = done;
-        });
-      }
-    })();
-  }
-
-  poke(): void {
-    this.wake?.();
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.poke();
-    await this.loop;
-    await this.running;
   }
 }

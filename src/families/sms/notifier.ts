@@ -31,6 +31,7 @@ import { isIanaZone } from '../consent/validate';
 import { FamilyDataReader } from '../email/data';
 import { NoticeOutbox, type NoticeRow } from '../email/outbox';
 import { queueInstantNotices } from '../email/instant';
+import { PassLoop } from '../email/pass-loop';
 import { absenceLetter, finalMarkLetter, ruDate, shortName, type AbsenceView, type FinalMarkView, type Letter } from '../email/templates';
 import type { MailTransport } from '../email/transport';
 import type { SmsGateway } from './client';
@@ -116,17 +117,14 @@ export function finalMarkSms(v: FinalMarkView): string {
 
 type Composed = { kind: SmsInstantKind; text: string; letter: Letter; record: GateSubject };
 
-export class SmsNotifier {
+export class SmsNotifier extends PassLoop<SmsTickResult> {
   private readonly reader: FamilyDataReader;
   private readonly outbox: NoticeOutbox;
   private readonly optOuts: SmsOptOuts;
   private readonly schools: Map<string, SmsNotifierSchool>;
-  private running: Promise<SmsTickResult> | undefined;
-  private loop: Promise<void> | undefined;
-  private stopping = false;
-  private wake: (() => void) | undefined;
 
   constructor(private readonly d: SmsNotifierDeps) {
+    super(d.log, 'family sms pass');
     if (!(d.ledger instanceof SqliteLedger)) throw new GatewayError('GW_INTERNAL', 'The SMS notifier needs the SQLite ledger');
     const db = d.ledger.database();
     this.reader = new FamilyDataReader(db);
@@ -135,13 +133,8 @@ export class SmsNotifier {
     this.schools = new Map(d.schools.map((s) => [s.id, s]));
   }
 
-  /** One pass; concurrent calls share the pass in progress. */
-  tick(): Promise<SmsTickResult> {
-    this.running ??= this.pass().finally(() => { this.running = undefined; });
-    return this.running;
-  }
 
-  private async pass(): Promise<SmsTickResult> {
+  protected async pass(): Promise<SmsTickResult> {
     const now = this.d.now();
     const res: SmsTickResult = { queued: 0, sms: 0, deferred: 0, email: 0, paper: 0, withheld: 0, retry: 0, dead: 0, reports: 0 };
     res.queued += this.queueInstant(now);
@@ -344,33 +337,5 @@ export class SmsNotifier {
       }
       if (changed) this.outbox.setProgress(n, iso, progress);
     }
-  }
-
-  /** Ticks every `intervalMs` until stop(); `poke()` (after an ingest) ticks at once. */
-  start(intervalMs: number): void {
-    if (this.loop) return;
-    this.loop = (async () => {
-      while (!this.stopping) {
-        try { await this.tick(); } catch (e: unknown) { this.d.log.error('family sms pass failed', { code: toGatewayError(e).code }); }
-        if (this.stopping) break;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(done, intervalMs);
-          const self = this;
-          function done(): void { clearTimeout(t); self.wake = undefined; resolve(); }
-          this.wake = done;
-        });
-      }
-    })();
-  }
-
-  poke(): void {
-    this.wake?.();
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.poke();
-    await this.loop;
-    await this.running;
   }
 }
