@@ -165,18 +165,19 @@ describe('runtime/gateway against the simulators', function () {
 
   it('keeps deliveries waiting through a portal outage (circuit open, probing) and drains them by itself once it is back', async () => {
     portal.inject({ kind: 'status', status: 503, count: 1_000_000 });
-    // maxAttempts 2: an outage must not make anything dead however many attempts it costs. Short
-    // circuit pauses, so that probes reach the second attempt within the test's wait however the
-    // first pushes were cut (the initial sync may still be writing while they fail).
-    const g = await createGateway(makeConfig(dir, { delivery: { maxAttempts: 2, breakerOpenMs: 200, breakerMaxOpenMs: 400 } }));
+    // maxAttempts 1: an outage must not make anything dead however many attempts it costs — with one
+    // attempt allowed, any other failure would make a delivery dead at once. Short circuit pauses.
+    const g = await createGateway(makeConfig(dir, { delivery: { maxAttempts: 1, breakerOpenMs: 200, breakerMaxOpenMs: 400 } }));
     await g.start().initialSyncs;
     const records = await g.ledger.listRecords({ schoolId: 'good-school', limit: 1_000_000 });
     assert.ok(records.length > 50);
 
     // Whole batches fail until the circuit opens; then single-item probes. None delivered, none dead, none lost.
     const during = await until(() => g.ledger.listDeliveries({ limit: 1_000_000 }),
-      // attempts = maxAttempts and still waiting: without the outage rule its last failure would have made it dead.
-      (ds) => ds.length > 0 && ds.filter((d) => d.attempts >= 2 && d.state === 'retry_wait').length >= 5, 'deliveries to fail at maxAttempts and still wait');
+      // attempts = maxAttempts and still waiting: without the outage rule its failure would have made it dead.
+      (ds) => ds.length > 0 && ds.filter((d) => d.attempts >= 1 && d.state === 'retry_wait').length >= 5
+        && g.workers.get('portal')?.breakerState !== 'closed',
+      'deliveries to fail at maxAttempts and still wait behind an open circuit');
     assert.equal(during.length, records.length, 'one delivery per record, none lost');
     assert.notEqual(g.workers.get('portal')?.breakerState, 'closed', 'the circuit is open (or probing)');
     const stats = await g.ledger.stats();
