@@ -22,7 +22,7 @@ import type { Ledger } from '../core/ledger';
 import { nullLogger, type Logger } from '../core/logger';
 import type { GatewayConfig, SchoolConfig } from '../infra/config';
 import type { ForecastConfig } from '../families/forecast';
-import { EXTRACTS_LOCK_MS, extractsLockName } from '../families/extract/schedule';
+import { extractsLockName, withExtractsLock } from '../families/extract/schedule';
 import {
   consentPaperRecipients, parseIsoWeek, runWeeklyExtracts, type ExtractRegister, type ExtractState, type ExtractsConfig, type PaperRecipients,
 } from '../families/extract';
@@ -150,22 +150,16 @@ export function registerExtractCommands(program: Command, deps: FamiliesPrintDep
       const reg = register(ctx);
       const week = o.week ? parseIsoWeek(o.week) : undefined;
       // The same lock as the scheduled run (schedule.ts): a manual run and a gateway on this ledger never make the school's extracts at once.
-      const lock = extractsLockName(school.id);
       const owner = `cli:${process.pid}:${randomUUID().slice(0, 8)}`;
-      const at = now();
-      if (!(await ctx.ledger.tryLock(lock, owner, new Date(at.getTime() + EXTRACTS_LOCK_MS).toISOString(), at.toISOString()))) {
-        throw new GatewayError('GW_RUN_LOCKED', `the weekly paper extracts of school ${school.id} are being made by another process (lock ${lock}); try again when it has finished`);
+      const run = await withExtractsLock(ctx.ledger, school.id, owner, now(), () => runWeeklyExtracts({ ledger: ctx.ledger, register: reg, recipients, now, log: deps.log ?? nullLogger }, {
+        schoolId: school.id, schoolName: school.name, timeZone: school.timezone, outDir: o.out ?? school.families?.extracts?.outDir ?? 'data/extracts',
+        ...(week ? { week } : {}), ...(o.class ? { classKey: o.class } : {}),
+        ...(school.families?.forecast ? { forecast: school.families.forecast } : {}), ...(school.families?.extracts ? { extracts: school.families.extracts } : {}),
+      }));
+      if (run.locked) {
+        throw new GatewayError('GW_RUN_LOCKED', `the weekly paper extracts of school ${school.id} are being made by another process (lock ${extractsLockName(school.id)}); try again when it has finished`);
       }
-      let res: Awaited<ReturnType<typeof runWeeklyExtracts>>;
-      try {
-        res = await runWeeklyExtracts({ ledger: ctx.ledger, register: reg, recipients, now, log: deps.log ?? nullLogger }, {
-          schoolId: school.id, schoolName: school.name, timeZone: school.timezone, outDir: o.out ?? school.families?.extracts?.outDir ?? 'data/extracts',
-          ...(week ? { week } : {}), ...(o.class ? { classKey: o.class } : {}),
-          ...(school.families?.forecast ? { forecast: school.families.forecast } : {}), ...(school.families?.extracts ? { extracts: school.families.extracts } : {}),
-        });
-      } finally {
-        await ctx.ledger.unlock(lock, owner).catch(() => undefined);
-      }
+      const res = run.value;
       const summary = { week: res.week.id, dueAt: res.dueAt, families: res.families.length, newOrChanged: res.families.filter((f) => f.created).length,
         classes: res.classes.map((c) => ({ class: c.title, families: c.families, file: c.file })), skipped: res.skipped.length };
       if (deps.globals().json) printJson(summary);

@@ -202,16 +202,9 @@ export interface AccessCodeRequestRow {
   updatedAt: string;
 }
 
-export interface AccessCodeRequestInput {
-  schoolId: string;
-  familyRef: string;
-  receivedAt: string;
-  registeredAt: string;
-  dueAt: string;
-  dueDate: string;
-  registeredBy: string;
+export type AccessCodeRequestInput = Pick<AccessCodeRequestRow, 'schoolId' | 'familyRef' | 'receivedAt' | 'registeredAt' | 'dueAt' | 'dueDate' | 'registeredBy'> & {
   now: string;
-}
+};
 
 export interface SlaStore {
   // --- the ledger, read-only -------------------------------------------------------------

@@ -1,4 +1,5 @@
-import cron, { type ScheduledTask } from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
+import { scheduleCron } from '../infra/cron';
 import type { Logger } from '../core/logger';
 import type { SourceRunner } from './source-runner';
 
@@ -20,18 +21,11 @@ export class Scheduler {
   constructor(private readonly log: Logger, private readonly jitterMs: number) {}
 
   add(entry: ScheduleEntry): void {
-    const task = cron.schedule(entry.expression, async () => {
+    const task = scheduleCron(entry.expression, async () => {
       await entry.runner.sync({ trigger: 'schedule' });
     }, {
-      name: `${entry.runner.inst.schoolId}/${entry.runner.inst.instanceId}`,
-      noOverlap: true,
-      maxRandomDelay: this.jitterMs,
-      ...(entry.timezone ? { timezone: entry.timezone } : {}),
-      logger: {
-        info: () => undefined, debug: () => undefined,
-        warn: (m) => this.log.warn('scheduler', { detail: String(m) }),
-        error: (m) => this.log.error('scheduler', { detail: String(m) }),
-      },
+      name: `${entry.runner.inst.schoolId}/${entry.runner.inst.instanceId}`, maxRandomDelay: this.jitterMs,
+      ...(entry.timezone ? { timezone: entry.timezone } : {}), log: this.log, what: 'scheduler',
     });
     this.tasks.set(entry.runner, task);
   }

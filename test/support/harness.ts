@@ -2,10 +2,12 @@
  * Test harness: real SQLite ledger files in a temp folder, the real canonical validator,
  * real HTTP client, and a fake clock whose sleeps return at once but are recorded.
  */
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunContext, SourceAdapter } from '../../src/core/adapter';
+import { GatewayError } from '../../src/core/errors';
 import { DEFAULT_ID_NAMESPACE, makeIdResolver } from '../../src/core/ids';
 import type { Ledger, SinkRoute } from '../../src/core/ledger';
 import { nullLogger, type Logger } from '../../src/core/logger';
@@ -74,4 +76,15 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
   return out;
+}
+
+/** The GatewayError `fn` throws synchronously, asserted to carry `code`. */
+export function thrownGatewayError(fn: () => unknown, code = 'GW_CONFIG_INVALID'): GatewayError {
+  try {
+    fn();
+  } catch (e: unknown) {
+    assert.ok(e instanceof GatewayError && e.code === code, String(e));
+    return e;
+  }
+  assert.fail(`expected ${code}`);
 }

@@ -4,17 +4,9 @@ import { GatewayError } from '../../src/core/errors';
 import { loadCalendarSet } from '../../src/sla/calendar-load';
 import { evaluateRecord } from '../../src/sla/due';
 import { calendarDirWith, packageCalendars, repoRoot, schoolSla, slaFixtures } from '../fixtures/sla/builders';
-import { tmpDir } from '../support/harness';
+import { thrownGatewayError, tmpDir } from '../support/harness';
 
-function configError(fn: () => unknown, code = 'GW_CONFIG_INVALID'): GatewayError {
-  try {
-    fn();
-  } catch (e: unknown) {
-    assert.ok(e instanceof GatewayError && e.code === code, String(e));
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
+const configError = thrownGatewayError;
 
 describe('sla/calendar: regional overlay (config/calendars/regions/16.json, Tatarstan)', () => {
   const federal = (): ReturnType<typeof packageCalendars>['federal'] => packageCalendars().federal;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { GatewayError } from '../../src/core/errors';
 import { checkSlaConfig } from '../../src/sla/runtime';
 import { slaFixtures } from '../fixtures/sla/builders';
-import { tmpDir } from '../support/harness';
+import { thrownGatewayError, tmpDir } from '../support/harness';
 
 const CUSTOM = slaFixtures('regulations', 'custom');
 
@@ -20,15 +20,7 @@ function config(sla: Record<string, unknown> | undefined, regulationDirs: string
   };
 }
 
-function configError(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (e: unknown) {
-    assert.ok(e instanceof GatewayError && e.code === 'GW_CONFIG_INVALID', String(e));
-    return e;
-  }
-  assert.fail('expected GW_CONFIG_INVALID');
-}
+const configError = thrownGatewayError;
 
 describe('sla config check (for validate-config)', () => {
   it('a school\'s own profile from gateway.sla.regulationDirs is loaded and composed with a shipped one', () => {

@@ -4,17 +4,9 @@ import path from 'node:path';
 import { GatewayError } from '../../src/core/errors';
 import { composeSchoolSla, defaultRegulationDir, loadRegulationProfiles } from '../../src/sla/profiles';
 import { packageCalendars, packageProfiles, repoRoot, schoolSla, slaFixtures } from '../fixtures/sla/builders';
-import { tmpDir } from '../support/harness';
+import { thrownGatewayError, tmpDir } from '../support/harness';
 
-function configError(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (e: unknown) {
-    assert.ok(e instanceof GatewayError && e.code === 'GW_CONFIG_INVALID', String(e));
-    return e;
-  }
-  assert.fail('expected GW_CONFIG_INVALID');
-}
+const configError = thrownGatewayError;
 
 /** A folder holding only the given fixture profile, under the given file name. */
 function dirWith(fixture: string, as: string): string {

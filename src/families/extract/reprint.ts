@@ -15,7 +15,7 @@ import type { Ledger } from '../../core/ledger';
 import type { Logger } from '../../core/logger';
 import type { RemovedBundle, SqliteExtractRegister } from './register';
 import { runWeeklyExtracts } from './run';
-import { EXTRACTS_LOCK_MS, extractsLockName, type ExtractSchool } from './schedule';
+import { withExtractsLock, type ExtractSchool } from './schedule';
 import { parseIsoWeek } from './week';
 
 export interface ReprintDeps {
@@ -50,14 +50,7 @@ export async function reprintClassBundles(bundles: readonly RemovedBundle[], d: 
     const base = (b: RemovedBundle) => ({ schoolId, week: b.week, classGroupId: b.classGroupId });
     const school = d.schools.find((s) => s.id === schoolId);
     if (!school) { out.push(...list.map((b) => ({ ...base(b), status: 'failed' as const, code: 'GW_SCHOOL_UNKNOWN' }))); continue; }
-    const lock = extractsLockName(schoolId);
-    const at = d.now();
-    if (!(await d.ledger.tryLock(lock, d.owner, new Date(at.getTime() + EXTRACTS_LOCK_MS).toISOString(), at.toISOString()))) {
-      d.log.warn('class bundles not reprinted after the purge: the school\'s extract job holds the lock', { schoolId, bundles: list.length });
-      out.push(...list.map((b) => ({ ...base(b), status: 'locked' as const })));
-      continue;
-    }
-    try {
+    const run = await withExtractsLock(d.ledger, schoolId, d.owner, d.now(), async () => {
       for (const b of list) {
         if (b.purgedChildren.some((c) => d.register.hasStudent(schoolId, c))) { out.push({ ...base(b), status: 'not_purged' }); continue; }
         try {
@@ -79,8 +72,10 @@ export async function reprintClassBundles(bundles: readonly RemovedBundle[], d: 
           out.push({ ...base(b), status: 'failed', code });
         }
       }
-    } finally {
-      await d.ledger.unlock(lock, d.owner).catch(() => undefined);
+    });
+    if (run.locked) {
+      d.log.warn('class bundles not reprinted after the purge: the school\'s extract job holds the lock', { schoolId, bundles: list.length });
+      out.push(...list.map((b) => ({ ...base(b), status: 'locked' as const })));
     }
   }
   const done = out.filter((o) => o.status === 'reprinted').length;

@@ -6,6 +6,7 @@
  * tick (or a triggered run) tries again, and an unchanged week adds no new versions.
  */
 import cron, { type ScheduledTask } from 'node-cron';
+import { scheduleCron } from '../../infra/cron';
 import { GatewayError, toGatewayError } from '../../core/errors';
 import type { Ledger } from '../../core/ledger';
 import type { Logger } from '../../core/logger';
@@ -17,10 +18,23 @@ import { runWeeklyExtracts, type ExtractsConfig, type PaperRecipients, type Week
 export const DEFAULT_EXTRACTS_SCHEDULE = '0 7 * * 1';
 export const DEFAULT_EXTRACTS_OUT_DIR = 'data/extracts';
 /** A weekly run of a big school renders a few hundred PDFs; the lock outlives it comfortably. */
-export const EXTRACTS_LOCK_MS = 30 * 60_000;
-const LOCK_MS = EXTRACTS_LOCK_MS;
+const LOCK_MS = 30 * 60_000;
 
 export const extractsLockName = (schoolId: string): string => `extracts:${schoolId}`;
+
+/**
+ * Runs `fn` under the school's extracts lock (scheduled runs, the CLI and the purge's reprint all
+ * take it); `{ locked: true }` without running when another process holds it.
+ */
+export async function withExtractsLock<T>(ledger: Ledger, schoolId: string, owner: string, now: Date, fn: () => Promise<T>): Promise<{ locked: true } | { locked: false; value: T }> {
+  const lock = extractsLockName(schoolId);
+  if (!(await ledger.tryLock(lock, owner, new Date(now.getTime() + LOCK_MS).toISOString(), now.toISOString()))) return { locked: true };
+  try {
+    return { locked: false, value: await fn() };
+  } finally {
+    await ledger.unlock(lock, owner).catch(() => undefined);
+  }
+}
 
 /** A school as the extract scheduler sees it. */
 export interface ExtractSchool {
@@ -86,13 +100,8 @@ export class WeeklyExtractScheduler {
   start(): void {
     if (this.tasks.size > 0 || this.stopped) return;
     for (const s of this.schools) {
-      this.tasks.set(s.id, cron.schedule(s.schedule, async () => { await this.runSchool(s.id); }, {
-        name: extractsLockName(s.id), noOverlap: true, timezone: s.timezone,
-        logger: {
-          info: () => undefined, debug: () => undefined,
-          warn: (m) => this.d.log.warn('extracts scheduler', { detail: String(m) }),
-          error: (m) => this.d.log.error('extracts scheduler', { detail: String(m) }),
-        },
+      this.tasks.set(s.id, scheduleCron(s.schedule, async () => { await this.runSchool(s.id); }, {
+        name: extractsLockName(s.id), timezone: s.timezone, log: this.d.log, what: 'extracts scheduler',
       }));
     }
   }
@@ -122,25 +131,20 @@ export class WeeklyExtractScheduler {
   private async runLocked(schoolId: string): Promise<SchoolRunOutcome> {
     const s = this.d.schools.find((x) => x.id === schoolId);
     if (!s) return { schoolId, status: 'failed', error: new GatewayError('GW_SCHOOL_UNKNOWN', `school ${schoolId} is not configured`) };
-    const lock = extractsLockName(schoolId);
-    const now = this.d.now();
-    let locked = false;
     try {
-      locked = await this.d.ledger.tryLock(lock, this.d.owner, new Date(now.getTime() + LOCK_MS).toISOString(), now.toISOString());
-      if (!locked) {
+      const run = await withExtractsLock(this.d.ledger, schoolId, this.d.owner, this.d.now(), () => runWeeklyExtracts(
+        { ledger: this.d.ledger, register: this.d.register, recipients: this.d.recipients, now: this.d.now, log: this.d.log },
+        { schoolId: s.id, schoolName: s.name, timeZone: s.timezone, outDir: s.outDir, extracts: s.extracts, ...(s.forecast ? { forecast: s.forecast } : {}) },
+      ));
+      if (run.locked) {
         this.d.log.info('weekly paper extracts skipped: another process holds the lock', { schoolId });
         return { schoolId, status: 'locked' };
       }
-      const result = await runWeeklyExtracts({ ledger: this.d.ledger, register: this.d.register, recipients: this.d.recipients, now: this.d.now, log: this.d.log }, {
-        schoolId: s.id, schoolName: s.name, timeZone: s.timezone, outDir: s.outDir, extracts: s.extracts, ...(s.forecast ? { forecast: s.forecast } : {}),
-      });
-      return { schoolId, status: 'done', result };
+      return { schoolId, status: 'done', result: run.value };
     } catch (e: unknown) {
       const error = toGatewayError(e);
       this.d.log.error('weekly paper extracts failed', { schoolId, code: error.code });
       return { schoolId, status: 'failed', error };
-    } finally {
-      if (locked) await this.d.ledger.unlock(lock, this.d.owner).catch(() => undefined);
     }
   }
 
